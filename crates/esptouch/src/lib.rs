@@ -1,1 +1,49 @@
-//! placeholder
+//! ESP-TOUCH (Espressif SmartConfig): the phone-side encoder and an open, sans-IO device-side
+//! decoder.
+//!
+//! ESP-TOUCH hides credentials in the *lengths* of UDP datagrams a phone broadcasts on its Wi-Fi
+//! network; an unassociated device sniffs the 802.11 frames and reads the lengths back.
+//!
+//! | module | role |
+//! |---|---|
+//! | [`v1::Encoder`] | phone: guide code and the DataCode length stream, byte-identical to EsptouchForAndroid |
+//! | [`v1::Decoder`] | device: learns the per-stream overhead, votes CRC-checked bytes across rounds and copies |
+//! | [`v1::Ack`] | the device's 11-byte acknowledgement to UDP 18266 |
+//!
+//! This crate does no I/O (no sockets, no clock, no randomness): see `wifiprov-transport` for the
+//! sender, the ack listener and capture. It is `no_std` and its decoder needs no heap.
+//!
+//! Features: `std` (implements `std::error::Error` through `thiserror`).
+//!
+//! A round trip from credentials to lengths to decoded credentials:
+//!
+//! ```
+//! use wifiprov_esptouch::v1::{Decoder, Encoder, Config, DecoderConfig};
+//! use wifiprov_sniff::{Decoder as _, Instant, Observation, Progress};
+//!
+//! let config = Config::new(b"TestAP", b"12345678", [0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff], [192, 168, 1, 100]);
+//! let encoder = Encoder::new(&config)?;
+//! let mut decoder = Decoder::new(DecoderConfig::default());
+//! let (phone, ap) = ([2, 0, 0, 0, 0, 1], [0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]);
+//! let mut sequence = 0;
+//! let mut done = false;
+//! for len in encoder.guide().into_iter().chain(encoder.data_cycle()) {
+//!     let mut obs = Observation::new(Instant::from_millis(u64::from(sequence) * 8), len + 76, phone, ap);
+//!     obs.sequence = Some(sequence);
+//!     sequence += 1;
+//!     done |= decoder.feed(&obs) == Progress::Complete;
+//! }
+//! assert!(done);
+//! let credentials = decoder.take().ok_or("no result")?;
+//! assert_eq!(credentials.ssid(), b"TestAP");
+//! assert_eq!(credentials.password(), b"12345678");
+//! assert_eq!(credentials.phone_ip(), [192, 168, 1, 100]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![no_std]
+#![warn(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod v1;

@@ -7,7 +7,11 @@ const TABLE: [u8; 256] = {
         let mut crc = i as u8;
         let mut bit = 0;
         while bit < 8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x8C } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x8C
+            } else {
+                crc >> 1
+            };
             bit += 1;
         }
         table[i] = crc;
@@ -63,7 +67,11 @@ mod tests {
         for &b in data {
             crc ^= b;
             for _ in 0..8 {
-                crc = if crc & 1 != 0 { (crc >> 1) ^ 0x8C } else { crc >> 1 };
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0x8C
+                } else {
+                    crc >> 1
+                };
             }
         }
         crc

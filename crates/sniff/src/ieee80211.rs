@@ -194,8 +194,14 @@ mod tests {
         let from = data_frame(0x42, false, [0xff; 6], AP, PHONE, 9);
         let a = observe(&to, Meta::default()).expect("ToDS");
         let b = observe(&from, Meta::default()).expect("FromDS");
-        assert_eq!((a.direction, a.source, a.bssid), (Direction::ToAp, PHONE, AP));
-        assert_eq!((b.direction, b.source, b.bssid), (Direction::FromAp, PHONE, AP));
+        assert_eq!(
+            (a.direction, a.source, a.bssid),
+            (Direction::ToAp, PHONE, AP)
+        );
+        assert_eq!(
+            (b.direction, b.source, b.bssid),
+            (Direction::FromAp, PHONE, AP)
+        );
         assert_eq!((a.sequence, b.sequence), (Some(7), Some(9)));
         assert!(a.protected && b.protected && !a.qos);
         assert_eq!(a.transmitter, PHONE);
@@ -219,7 +225,10 @@ mod tests {
         let unicast = data_frame(0x41, false, AP, PHONE, AP, 1);
         assert_eq!(classify(&unicast, Meta::default()), Err(Skip::Unicast));
         let wds = data_frame(0x43, false, AP, PHONE, [0xff; 6], 1);
-        assert_eq!(classify(&wds, Meta::default()), Err(Skip::NotInfrastructure));
+        assert_eq!(
+            classify(&wds, Meta::default()),
+            Err(Skip::NotInfrastructure)
+        );
         let mut frag = data_frame(0x45, false, AP, PHONE, [0xff; 6], 1);
         assert_eq!(classify(&frag, Meta::default()), Err(Skip::Fragment));
         frag[1] = 0x41;
@@ -258,5 +267,4 @@ mod tests {
             assert!(beacon(&frame[..n]).is_none(), "prefix {n}");
         }
     }
-
 }
