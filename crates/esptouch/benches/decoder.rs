@@ -1,1 +1,52 @@
-fn main() {}
+//! Decoder throughput (ns per observation) and state size.
+//! Run with: cargo bench -p wifiprov-esptouch --bench decoder
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use wifiprov_esptouch::v1::{Config, Decoder, Encoder};
+use wifiprov_sniff::Decoder as _;
+use wifiprov_testkit::air::{AP, Air};
+
+fn observations(loss: f64, noise: f64) -> Vec<wifiprov_sniff::Observation> {
+    let ssid: Vec<u8> = (0..32u8).map(|i| b'A' + i % 26).collect();
+    let password: Vec<u8> = (0..57u8).map(|i| b'a' + (i * 7) % 26).collect();
+    let encoder =
+        Encoder::new(&Config::new(&ssid, &password, AP, [192, 168, 77, 2])).expect("valid");
+    let mut lengths = Vec::new();
+    for _ in 0..63 {
+        lengths.extend(encoder.guide());
+    }
+    for _ in 0..10 {
+        lengths.extend(encoder.data_cycle());
+    }
+    Air {
+        noise,
+        ..Air::lossy(1, loss)
+    }
+    .transmit(&lengths)
+}
+
+fn bench(c: &mut Criterion) {
+    println!(
+        "decoder state: {} bytes (std::mem::size_of::<wifiprov_esptouch::v1::Decoder>())",
+        std::mem::size_of::<Decoder>()
+    );
+    let mut group = c.benchmark_group("esptouch_v1_decoder");
+    for (name, loss, noise) in [("clean", 0.0, 0.0), ("loss17_noise1", 0.17, 1.0)] {
+        let obs = observations(loss, noise);
+        group.throughput(Throughput::Elements(obs.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                // Feed the whole stream into a fresh decoder without stopping at completion.
+                let mut decoder = Decoder::default();
+                for o in &obs {
+                    std::hint::black_box(decoder.feed(o));
+                }
+                decoder.stats()
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -80,8 +80,16 @@ impl Air {
     /// hears, in air order.
     #[must_use]
     pub fn transmit(&self, lengths: &[u16]) -> Vec<Observation> {
+        let datagrams: Vec<(u16, Mac)> = lengths.iter().map(|&l| (l, [0xff; 6])).collect();
+        self.transmit_to(&datagrams)
+    }
+
+    /// Like [`transmit`](Self::transmit), with each datagram's 802.11 destination address
+    /// (e.g. `01:00:5e:..` for multicast). Observation `at` is the datagram's index × `gap_ms`.
+    #[must_use]
+    pub fn transmit_to(&self, datagrams: &[(u16, Mac)]) -> Vec<Observation> {
         let mut rng = StdRng::seed_from_u64(self.seed);
-        let mut order: Vec<u16> = lengths.to_vec();
+        let mut order: Vec<(u16, Mac)> = datagrams.to_vec();
         let mut i = 0;
         while i + 1 < order.len() {
             if rng.gen_bool(self.reorder.clamp(0.0, 1.0)) {
@@ -94,15 +102,29 @@ impl Air {
         let mut out = Vec::with_capacity(order.len() * 2);
         let (mut phone_seq, mut ap_seq) = (rng.gen_range(0..4096u16), rng.gen_range(0..4096u16));
         let mut at = 0u64;
-        for &len in &order {
+        for &(len, destination) in &order {
             while rng.gen_bool((self.noise / (1.0 + self.noise)).clamp(0.0, 1.0)) {
                 out.push(self.foreign(&mut rng, at));
             }
             if rng.gen_bool(self.phone_noise.clamp(0.0, 1.0)) {
                 let junk = rng.gen_range(20..1400u16);
-                self.emit(&mut rng, &mut out, junk, at, &mut phone_seq, &mut ap_seq);
+                self.emit(
+                    &mut rng,
+                    &mut out,
+                    (junk, [0xff; 6]),
+                    at,
+                    &mut phone_seq,
+                    &mut ap_seq,
+                );
             }
-            self.emit(&mut rng, &mut out, len, at, &mut phone_seq, &mut ap_seq);
+            self.emit(
+                &mut rng,
+                &mut out,
+                (len, destination),
+                at,
+                &mut phone_seq,
+                &mut ap_seq,
+            );
             at += self.gap_ms;
         }
         out
@@ -112,7 +134,7 @@ impl Air {
         &self,
         rng: &mut StdRng,
         out: &mut Vec<Observation>,
-        len: u16,
+        (len, destination): (u16, Mac),
         at: u64,
         phone_seq: &mut u16,
         ap_seq: &mut u16,
@@ -124,6 +146,7 @@ impl Air {
             self.bssid,
         );
         to.protected = true;
+        to.destination = destination;
         to.channel = 6;
         to.sequence = Some(*phone_seq);
         *phone_seq = (*phone_seq + 1) & 0x0fff;
