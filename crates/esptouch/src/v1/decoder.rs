@@ -466,6 +466,10 @@ pub struct Decoder {
     streams: [Stream; MAX_STREAMS],
     lock: Option<Lock>,
     evidence: [Evidence; INDICES],
+    /// `evidence[i].best()`, cached: updated whenever index i gets a vote.
+    estimate: [Option<u8>; INDICES],
+    /// Some estimate changed since the last completion attempt.
+    dirty: bool,
     known: [Option<KnownNetwork>; MAX_KNOWN_NETWORKS],
     result: Option<Credentials>,
     complete: bool,
@@ -487,6 +491,8 @@ impl Decoder {
             streams: [EMPTY_STREAM; MAX_STREAMS],
             lock: None,
             evidence: [Evidence::default(); INDICES],
+            estimate: [None; INDICES],
+            dirty: false,
             known: [None; MAX_KNOWN_NETWORKS],
             result: None,
             complete: false,
@@ -506,6 +512,7 @@ impl Decoder {
         match self.known.iter_mut().find(|k| k.is_none()) {
             Some(slot) => {
                 *slot = Some(network);
+                self.dirty = true;
                 true
             }
             None => false,
@@ -574,7 +581,22 @@ impl Decoder {
     }
 
     fn value(&self, index: usize) -> Option<u8> {
-        self.evidence.get(index)?.best().map(|(v, _)| v)
+        self.estimate.get(index).copied().flatten()
+    }
+
+    /// Refreshes the cached estimate of `index` after a vote.
+    fn refresh(&mut self, index: usize) {
+        let best = self
+            .evidence
+            .get(index)
+            .and_then(Evidence::best)
+            .map(|(v, _)| v);
+        if let Some(slot) = self.estimate.get_mut(index) {
+            if *slot != best {
+                *slot = best;
+                self.dirty = true;
+            }
+        }
     }
 
     fn stream_index(&mut self, obs: &Observation) -> usize {
@@ -613,6 +635,7 @@ impl Decoder {
         match self.evidence.get_mut(index) {
             Some(e) => {
                 e.vote(value, weight);
+                self.refresh(index);
                 true
             }
             None => false,
@@ -645,6 +668,9 @@ impl Decoder {
         for value in found.into_iter().flatten() {
             e.vote(value, 1);
             any = true;
+        }
+        if any {
+            self.refresh(i);
         }
         any
     }
@@ -756,6 +782,7 @@ impl Decoder {
 
     /// Tries every completion rule; stores the result when one verifies.
     fn try_complete(&mut self) -> bool {
+        self.dirty = false;
         let Some(lock) = self.lock else {
             return false;
         };
@@ -890,6 +917,8 @@ impl Decoder {
     fn release_lock(&mut self) {
         self.lock = None;
         self.evidence = [Evidence::default(); INDICES];
+        self.estimate = [None; INDICES];
+        self.dirty = false;
     }
 }
 
@@ -987,7 +1016,7 @@ impl DecoderTrait for Decoder {
                 lock.last_useful = obs.at;
             }
         }
-        if symbol != NOT_SYMBOL && self.try_complete() {
+        if self.dirty && self.try_complete() {
             self.complete = true;
             return Progress::Complete;
         }
