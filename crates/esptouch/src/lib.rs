@@ -42,6 +42,10 @@
 //! ```
 #![no_std]
 #![warn(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+)]
 
 #[cfg(feature = "std")]
 extern crate std;

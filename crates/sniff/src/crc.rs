@@ -1,5 +1,6 @@
 //! CRC-8/MAXIM (Dallas 1-Wire): reflected polynomial 0x8C, init 0x00, no final XOR.
 
+#[allow(clippy::indexing_slicing)] // const evaluation: i < 256
 const TABLE: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut i = 0;
@@ -42,11 +43,12 @@ impl Crc8 {
     /// Feeds bytes.
     pub fn update(&mut self, data: &[u8]) {
         for &b in data {
-            self.0 = TABLE[usize::from(self.0 ^ b)];
+            self.push(b);
         }
     }
 
     /// Feeds one byte.
+    #[allow(clippy::indexing_slicing)] // a u8 index into a 256-entry table
     pub fn push(&mut self, b: u8) {
         self.0 = TABLE[usize::from(self.0 ^ b)];
     }

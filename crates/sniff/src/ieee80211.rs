@@ -57,9 +57,8 @@ fn mac_at(frame: &[u8], at: usize) -> Option<Mac> {
 /// # Errors
 /// A [`Skip`] saying why the frame is not a provisioning candidate.
 pub fn classify(frame: &[u8], meta: Meta) -> Result<Observation, Skip> {
-    let (&fc0, &fc1) = match frame {
-        [a, b, ..] => (a, b),
-        _ => return Err(Skip::Truncated),
+    let [fc0, fc1, ..] = *frame else {
+        return Err(Skip::Truncated);
     };
     let kind = (fc0 >> 2) & 0x3;
     let subtype = fc0 >> 4;

@@ -828,8 +828,9 @@ impl Decoder {
             if ssid_len == 0 || crc8(ssid_slice) != ssid_crc {
                 return false;
             }
-            ssid.get_mut(..ssid_len)
-                .map(|s| s.copy_from_slice(ssid_slice));
+            if let Some(s) = ssid.get_mut(..ssid_len) {
+                s.copy_from_slice(ssid_slice);
+            }
         } else {
             let mut matched: Option<KnownNetwork> = None;
             let mut count = 0;
@@ -853,8 +854,9 @@ impl Decoder {
             let Some(network) = matched.filter(|_| count == 1) else {
                 return false;
             };
-            ssid.get_mut(..ssid_len)
-                .map(|s| s.copy_from_slice(network.ssid()));
+            if let Some(s) = ssid.get_mut(..ssid_len) {
+                s.copy_from_slice(network.ssid());
+            }
             ssid_from_scan = true;
         }
         let ssid_bytes = ssid.get(..ssid_len).unwrap_or(&[]);
