@@ -1,1 +1,14 @@
-//! placeholder
+//! All of wifiprov's I/O: the protocol crates are sans-IO, this crate talks to the world.
+//!
+//! * [`capture`]: pcap/pcapng files and live `AF_PACKET` sockets → observations for the sniffing
+//!   decoders (radiotap, 802.11 and Ethernet framing).
+//! * [`udp`]: the ESP-TOUCH v1 sender with the reference schedule, the provisioner's ack
+//!   listener, and the device's ack sender.
+//!
+//! Errors carry the interface, file or address they concern.
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+pub mod capture;
