@@ -118,7 +118,8 @@ pub fn channel_of(freq: u16) -> u8 {
 }
 
 /// Turns one packet into a record. `direction_hint` is used for Ethernet only (outgoing →
-/// [`Direction::ToAp`]). Never panics; malformed packets become [`Record::Other`].
+/// [`Direction::ToAp`]); on Ethernet only IPv4/IPv6 UDP datagrams become observations. Never
+/// panics; malformed packets become [`Record::Other`].
 #[must_use]
 pub fn record_of(
     link: LinkType,
@@ -202,7 +203,15 @@ fn ethernet(data: &[u8], wire_len: u16, at: Instant, direction: Direction) -> Re
     ) else {
         return Record::Other;
     };
-    if data.len() < 14 {
+    // Only UDP datagrams stand for what a phone sends; ICMP errors, ARP and TCP are not.
+    let udp = match (data.get(12..14), data.get(14), data.get(23), data.get(20)) {
+        (Some([0x08, 0x00]), Some(version_ihl), Some(&protocol), _) => {
+            version_ihl >> 4 == 4 && protocol == 17
+        }
+        (Some([0x86, 0xdd]), _, _, Some(&next_header)) => next_header == 17,
+        _ => false,
+    };
+    if !udp {
         return Record::Other;
     }
     let mut obs = Observation::new(at, wire_len, source, [0; 6]);

@@ -1,0 +1,165 @@
+//! Command-line arguments.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Provision headless Wi-Fi devices: SmartConfig (ESP-TOUCH), with both ends.
+#[derive(Debug, Parser)]
+#[command(name = "wifiprov", version, about, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// ESP-TOUCH (SmartConfig) provisioner side: encode lengths, or send for real.
+    #[command(subcommand)]
+    Esptouch(EsptouchCommand),
+    /// Decode provisioning traffic from a capture file.
+    Decode(DecodeArgs),
+    /// Run the device side: sniff, decode, acknowledge.
+    Device(DeviceArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum EsptouchCommand {
+    /// Print one full data cycle of UDP payload lengths, comma-separated, in sending order.
+    Encode(EncodeArgs),
+    /// Send the credentials for real and print every device that acknowledges.
+    Send(SendArgs),
+}
+
+/// SSID and password, as text or raw bytes.
+#[derive(Debug, Args)]
+pub(crate) struct Credentials {
+    /// SSID as text (UTF-8).
+    #[arg(
+        long,
+        required_unless_present = "ssid_hex",
+        conflicts_with = "ssid_hex"
+    )]
+    pub(crate) ssid: Option<String>,
+    /// SSID as hex bytes (e.g. for non-UTF-8 SSIDs).
+    #[arg(long, value_name = "HEX")]
+    pub(crate) ssid_hex: Option<String>,
+    /// Password as text (UTF-8); empty or absent for an open network.
+    #[arg(long, conflicts_with = "password_hex")]
+    pub(crate) password: Option<String>,
+    /// Password as hex bytes.
+    #[arg(long, value_name = "HEX")]
+    pub(crate) password_hex: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EncodeArgs {
+    #[command(flatten)]
+    pub(crate) credentials: Credentials,
+    /// The AP's BSSID, aa:bb:cc:dd:ee:ff.
+    #[arg(long)]
+    pub(crate) bssid: String,
+    /// The phone's IPv4 address (where the device sends its ack).
+    #[arg(long)]
+    pub(crate) ip: Ipv4Addr,
+    /// Print the guide code line before the data cycle.
+    #[arg(long)]
+    pub(crate) with_guide: bool,
+    /// Print a JSON object (guide, data_cycle, total_len) instead.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SendArgs {
+    #[command(flatten)]
+    pub(crate) credentials: Credentials,
+    /// The AP's BSSID; default: the BSSID the interface is associated with (via `iw`).
+    #[arg(long)]
+    pub(crate) bssid: Option<String>,
+    /// Send to multicast groups 234.n.n.n instead of broadcast.
+    #[arg(long)]
+    pub(crate) multicast: bool,
+    /// Stop after this many distinct devices acknowledged (0 = wait for the timeout).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) devices: usize,
+    /// Give up after this many seconds (the reference app: 60, of which 45 sending).
+    #[arg(long, default_value_t = 60.0)]
+    pub(crate) timeout: f64,
+    /// Network interface to send on; its IPv4 address is sent as the phone IP.
+    #[arg(long)]
+    pub(crate) iface: Option<String>,
+    /// Destination address (default 255.255.255.255; e.g. a subnet broadcast, or 127.0.0.1 for the
+    /// loopback demo). Ignored with --multicast.
+    #[arg(long)]
+    pub(crate) dest: Option<Ipv4Addr>,
+    /// Phone IP to announce (default: the interface's IPv4 address).
+    #[arg(long)]
+    pub(crate) ip: Option<Ipv4Addr>,
+    /// Machine-readable output: one JSON object at the end.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Protocol {
+    /// Every supported protocol side by side; the first to decode wins.
+    Auto,
+    /// ESP-TOUCH v1.
+    EsptouchV1,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DecodeArgs {
+    /// A pcap or pcapng file (radiotap link type 127, 802.11 link type 105, or Ethernet).
+    #[arg(long)]
+    pub(crate) pcap: PathBuf,
+    /// Protocol to decode.
+    #[arg(long, value_enum, default_value_t = Protocol::Auto)]
+    pub(crate) protocol: Protocol,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Show what the decoder saw: senders, learned overheads, indices received and missing.
+    #[arg(long)]
+    pub(crate) explain: bool,
+    /// Do not use beacons in the capture for scan-assisted completion.
+    #[arg(long)]
+    pub(crate) no_scan: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Method {
+    /// ESP-TOUCH v1.
+    EsptouchV1,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DeviceArgs {
+    /// Interface to sniff on: a monitor-mode interface (radiotap), or any Ethernet-framed
+    /// interface such as `lo` for the loopback demo.
+    #[arg(long)]
+    pub(crate) iface: String,
+    /// Provisioning methods to listen for.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "esptouch-v1")]
+    pub(crate) methods: Vec<Method>,
+    /// Give up after this many seconds (0 = never).
+    #[arg(long, default_value_t = 0.0)]
+    pub(crate) timeout: f64,
+    /// MAC address to put in the ack (default: the interface's).
+    #[arg(long)]
+    pub(crate) mac: Option<String>,
+    /// IPv4 address to put in the ack (default: the interface's).
+    #[arg(long)]
+    pub(crate) ip: Option<Ipv4Addr>,
+    /// Do not send the ack.
+    #[arg(long)]
+    pub(crate) no_ack: bool,
+    /// Print the password in the human-readable output (JSON always has it).
+    #[arg(long)]
+    pub(crate) show_password: bool,
+    /// One JSON object on stdout when done.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
