@@ -39,7 +39,9 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<()> {
         "device: listening for {} on {} ({:?} framing){}",
         args.methods
             .iter()
-            .map(|m| format!("{m:?}"))
+            .map(|m| match m {
+                crate::args::Method::EsptouchV1 => "esptouch-v1",
+            })
             .collect::<Vec<_>>()
             .join(", "),
         args.iface,

@@ -1,75 +1,126 @@
-//! Capture input: pcap/pcapng files and live `AF_PACKET` sockets → [`Record`]s.
+//! Capture input: pcap/pcapng files and live `AF_PACKET` sockets, turned into [`Record`]s.
 //!
-//! Link types: 127 (radiotap + 802.11), 105 (802.11) and 1 (Ethernet, e.g. a capture on `lo`).
-//! 802.11 frames are reduced by [`wifiprov_sniff::ieee80211`]; this module only strips radiotap,
-//! reads files and sockets. An observation's `len` is the frame length as the radio reported it:
-//! with an FCS in the capture it includes the 4 FCS bytes (as an ESP32's `sig_len` does).
-//! Decoders learn the overhead, so either convention works as long as it is stable per stream.
+//! Three layers, from the bytes up:
+//!
+//! * [`decode`] turns one link-layer packet ([`LinkType`]: radiotap + 802.11, bare 802.11 or
+//!   Ethernet) into a [`Record`]. It does no I/O; the 802.11 reduction itself is
+//!   [`wifiprov_sniff::ieee80211`], only the link framing (radiotap, Ethernet) is handled here.
+//! * [`FileCapture`] streams the records of a pcap or pcapng file (told apart by their magic
+//!   number), one packet in memory at a time; [`read_file`] collects a whole file.
+//! * [`LiveCapture`] receives from a Linux interface through an `AF_PACKET` raw socket, with a
+//!   read timeout so the caller's loop can check for Ctrl-C.
+//!
+//! # Lengths
+//!
+//! [`Observation::len`] is the frame length *as sniffed*: the whole 802.11 frame, header to FCS,
+//! when the radio delivered the FCS (radiotap Flags field, bit 0x10), the frame without FCS
+//! otherwise. The 4 FCS bytes are removed from what [`ieee80211`] parses but stay in `len`, as in
+//! an ESP32's `sig_len`; decoders learn the constant overhead per stream anyway. A packet cut at
+//! the snap length reports its original length (pcap `orig_len`).
+//!
+//! For Ethernet (and the loopback device, which uses Ethernet headers) `len` is the whole Ethernet
+//! frame: 14 header bytes + IP + UDP + payload, no FCS.
+//!
+//! # Damage
+//!
+//! A damaged packet inside a valid file (a truncated record, a malformed radiotap header, a frame
+//! the radio flagged with a bad FCS) is skipped and counted in [`Stats`]. Only a bad file header
+//! or an I/O error is an error.
+//!
+//! ```
+//! use std::io::Cursor;
+//! use wifiprov_transport::capture::{CaptureError, FileCapture};
+//!
+//! // A pcap header (little-endian, link type 127 = radiotap) and no packets.
+//! let mut file = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
+//! file.extend_from_slice(&[0; 8]);
+//! file.extend_from_slice(&65535u32.to_le_bytes());
+//! file.extend_from_slice(&127u32.to_le_bytes());
+//! let mut capture = FileCapture::new(Cursor::new(file), "empty.pcap")?;
+//! assert!(capture.next().is_none());
+//!
+//! let garbage = FileCapture::new(Cursor::new(b"not a capture".to_vec()), "garbage");
+//! assert!(matches!(garbage, Err(CaptureError::NotACapture { .. })));
+//! # Ok::<(), CaptureError>(())
+//! ```
 
-use std::borrow::Cow;
+use std::fmt;
 use std::fs::File;
-use std::io::{BufReader, Read};
-use std::os::fd::{AsRawFd as _, OwnedFd};
+use std::io::{self, Chain, Cursor, IoSliceMut, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant as StdInstant};
+use std::time::Duration;
 
-use pcap_file::DataLink;
+use nix::errno::Errno;
+use nix::sys::socket::{
+    AddressFamily, LinkAddr, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrLike, bind,
+    recvmsg, setsockopt, socket, sockopt,
+};
+use nix::sys::time::TimeVal;
 use pcap_file::pcap::PcapReader;
-use pcap_file::pcapng::{Block, PcapNgReader};
-use radiotap::Radiotap;
+use pcap_file::pcapng::PcapNgReader;
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption,
+};
+use pcap_file::pcapng::blocks::{
+    ENHANCED_PACKET_BLOCK, INTERFACE_DESCRIPTION_BLOCK, SECTION_HEADER_BLOCK, SIMPLE_PACKET_BLOCK,
+};
+use pcap_file::{Endianness, PcapError, TsResolution};
+use radiotap::field::{self, Channel, Field, Flags, Header, Kind};
 use wifiprov_sniff::ieee80211::{self, Meta};
 use wifiprov_sniff::{Direction, Instant, Mac, Observation};
 
-/// One captured packet, as far as provisioning cares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Record {
-    /// A data frame a sniffing decoder may use.
-    Data(Observation),
-    /// A beacon or probe response: a scan result.
-    Beacon {
-        /// BSSID.
-        bssid: Mac,
-        /// SSID bytes.
-        ssid: Vec<u8>,
-        /// Channel from the DS Parameter Set, else the radio's.
-        channel: Option<u8>,
-    },
-    /// Anything else (kept so callers can count frames).
-    Other,
-}
-
-/// Why a capture cannot be read.
+/// Errors of the capture layer.
+///
+/// File and interface problems are fatal. [`MalformedRadiotap`](Self::MalformedRadiotap),
+/// [`TruncatedPacket`](Self::TruncatedPacket) and [`BadFcs`](Self::BadFcs) are per-packet results
+/// of [`decode`]; [`FileCapture`] and [`LiveCapture`] skip such packets and count them in
+/// [`Stats`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CaptureError {
-    /// The file cannot be opened or read.
+    /// The file (or a sysfs attribute) cannot be opened or read.
     #[error("{path}: {source}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        #[source]
+        source: io::Error,
     },
-    /// Neither pcap nor pcapng.
+    /// Neither pcap nor pcapng, or a pcap/pcapng magic number followed by a bad header.
     #[error("{path}: not a pcap or pcapng file ({reason})")]
     NotACapture {
         /// The file.
         path: PathBuf,
-        /// What the parser said.
-        reason: String,
+        /// What is wrong.
+        reason: &'static str,
     },
-    /// A link type this tool does not read.
+    /// A link-layer header type other than radiotap (127), 802.11 (105) or Ethernet (1).
     #[error("unsupported link type {0} (supported: 127 radiotap, 105 802.11, 1 Ethernet)")]
     UnsupportedLinkType(u32),
-    /// The file is damaged after its header.
-    #[error("{path}: damaged capture: {reason}")]
-    Damaged {
-        /// The file.
-        path: PathBuf,
-        /// What the parser said.
-        reason: String,
+    /// A radiotap header shorter than it claims, or whose fields overrun it.
+    #[error("malformed radiotap header")]
+    MalformedRadiotap,
+    /// A packet shorter than its link-layer header (or than the FCS its radiotap flags announce).
+    #[error("truncated packet")]
+    TruncatedPacket,
+    /// The radio flagged the frame as failing its FCS check.
+    #[error("frame failed the FCS check")]
+    BadFcs,
+    /// The interface does not exist (or the name cannot be an interface name).
+    #[error("no network interface named {0:?}")]
+    NoSuchInterface(String),
+    /// The interface's hardware type (`ARPHRD_*`) is neither radiotap monitor (803), 802.11
+    /// (801), Ethernet (1) nor loopback (772).
+    #[error("{iface}: unsupported hardware type {hardware_type} (need a monitor interface)")]
+    UnsupportedInterface {
+        /// Interface name.
+        iface: String,
+        /// Its `ARPHRD_*` type, from `/sys/class/net/IFACE/type`.
+        hardware_type: u16,
     },
-    /// A live capture socket failed.
+    /// A live capture socket failed (`EPERM` without root or `CAP_NET_RAW`).
     #[error("capture on {iface}: {action}: {source}")]
     Socket {
         /// Interface name.
@@ -77,134 +128,130 @@ pub enum CaptureError {
         /// What was being done.
         action: &'static str,
         /// The OS error.
-        source: nix::Error,
+        #[source]
+        source: Errno,
     },
-    /// The interface does not exist.
-    #[error("no network interface named {0:?}")]
-    NoSuchInterface(String),
 }
 
 /// How the bytes of one packet are framed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum LinkType {
-    /// Radiotap header, then 802.11.
+    /// A radiotap header, then an 802.11 frame (pcap 127; `ARPHRD_IEEE80211_RADIOTAP`).
     Radiotap,
-    /// Bare 802.11.
+    /// A bare 802.11 frame without FCS (pcap 105; `ARPHRD_IEEE80211`).
     Ieee80211,
-    /// Ethernet II (also what `lo` delivers).
+    /// Ethernet II (pcap 1; `ARPHRD_ETHER`, and `ARPHRD_LOOPBACK`: what `lo` delivers).
     Ethernet,
 }
 
 impl LinkType {
-    fn from_data_link(link: DataLink) -> Result<Self, CaptureError> {
-        match link {
-            DataLink::IEEE802_11_RADIOTAP => Ok(Self::Radiotap),
-            DataLink::IEEE802_11 => Ok(Self::Ieee80211),
-            DataLink::ETHERNET => Ok(Self::Ethernet),
-            other => Err(CaptureError::UnsupportedLinkType(u32::from(other))),
+    /// The link type of a pcap/pcapng `LINKTYPE_*` number, if supported.
+    #[must_use]
+    pub const fn from_pcap(link_type: u32) -> Option<Self> {
+        match link_type {
+            1 => Some(Self::Ethernet),
+            105 => Some(Self::Ieee80211),
+            127 => Some(Self::Radiotap),
+            _ => None,
+        }
+    }
+
+    /// The link type of a Linux `ARPHRD_*` hardware type, if supported.
+    #[must_use]
+    pub const fn from_hardware_type(hardware_type: u16) -> Option<Self> {
+        match hardware_type {
+            1 | 772 => Some(Self::Ethernet),
+            801 => Some(Self::Ieee80211),
+            803 => Some(Self::Radiotap),
+            _ => None,
+        }
+    }
+
+    /// The pcap `LINKTYPE_*` number.
+    #[must_use]
+    pub const fn pcap_number(self) -> u32 {
+        match self {
+            Self::Ethernet => 1,
+            Self::Ieee80211 => 105,
+            Self::Radiotap => 127,
         }
     }
 }
 
-/// The channel number of a frequency in MHz (2.4 and 5 GHz), 0 if unknown.
-#[must_use]
-pub fn channel_of(freq: u16) -> u8 {
-    match freq {
-        2484 => 14,
-        2412..=2472 => ((freq - 2407) / 5) as u8,
-        5000..=5895 => ((freq - 5000) / 5) as u8,
-        _ => 0,
-    }
+/// One captured packet, as far as provisioning cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// A group-addressed infrastructure data frame (on Ethernet: any frame).
+    Data(Observation),
+    /// A beacon or probe response: a scan result.
+    Beacon {
+        /// BSSID.
+        bssid: Mac,
+        /// SSID element contents (empty for a hidden network).
+        ssid: Vec<u8>,
+        /// Channel from the DS Parameter Set element, else the radio's, if known.
+        channel: Option<u8>,
+    },
+    /// Anything else: unicast or fragmented data, control and other management frames.
+    Other,
 }
 
-/// Turns one packet into a record. `direction_hint` is used for Ethernet only (outgoing →
-/// [`Direction::ToAp`]); on Ethernet only IPv4/IPv6 UDP datagrams become observations. Never
-/// panics; malformed packets become [`Record::Other`].
-#[must_use]
-pub fn record_of(
-    link: LinkType,
-    data: &[u8],
-    wire_len: u32,
-    at: Instant,
-    channel: u8,
-    direction_hint: Direction,
-) -> Record {
-    let wire_len = u16::try_from(wire_len).unwrap_or(u16::MAX);
+/// What the capture layer knows about a packet besides its bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PacketMeta {
+    /// Receive time.
+    pub at: Instant,
+    /// Channel to report when the packet does not say (no radiotap Channel field); 0 if unknown.
+    pub channel: u8,
+    /// Length of the whole packet (link header included) before any snap-length truncation;
+    /// `None` if the bytes are complete.
+    pub wire_len: Option<u32>,
+    /// Direction for link types without 802.11 DS bits (Ethernet): `PACKET_OUTGOING` is
+    /// [`Direction::ToAp`]. `None` means [`Direction::FromAp`]. Ignored for 802.11.
+    pub link_direction: Option<Direction>,
+}
+
+/// Decodes one packet of link type `link`.
+///
+/// # Errors
+/// [`CaptureError::MalformedRadiotap`], [`CaptureError::TruncatedPacket`] (shorter than the
+/// Ethernet header, or than the FCS the radiotap flags announce) or [`CaptureError::BadFcs`].
+/// Well-formed frames that are neither provisioning data nor beacons are `Ok(Record::Other)`.
+pub fn decode(link: LinkType, packet: &[u8], meta: PacketMeta) -> Result<Record, CaptureError> {
+    let captured = u32::try_from(packet.len()).unwrap_or(u32::MAX);
+    let wire_len = meta.wire_len.map_or(captured, |w| w.max(captured));
     match link {
-        LinkType::Ethernet => ethernet(data, wire_len, at, direction_hint),
-        LinkType::Ieee80211 => dot11(data, Some(wire_len), at, channel),
-        LinkType::Radiotap => {
-            let Ok((radiotap, frame)) = parse_radiotap(data) else {
-                return Record::Other;
-            };
-            let flags = radiotap.flags;
-            if flags.is_some_and(|f| f.bad_fcs) {
-                return Record::Other;
-            }
-            let header_len = data.len().saturating_sub(frame.len());
-            let has_fcs = flags.is_some_and(|f| f.fcs);
-            let frame_wire = wire_len.saturating_sub(u16::try_from(header_len).unwrap_or(u16::MAX));
-            let frame = if has_fcs {
-                // Strip the FCS from the bytes we parse (when it was captured), keep it in the length.
-                let captured_fcs = usize::from(frame_wire) <= frame.len();
-                if captured_fcs {
-                    frame.get(..frame.len().saturating_sub(4)).unwrap_or(&[])
-                } else {
-                    frame
-                }
-            } else {
-                frame
-            };
-            let channel = radiotap
-                .channel
-                .map(|c| channel_of(c.freq))
-                .filter(|&c| c != 0)
-                .unwrap_or(channel);
-            dot11(frame, Some(frame_wire), at, channel)
-        }
+        LinkType::Ethernet => ethernet(packet, wire_len, meta),
+        LinkType::Ieee80211 => Ok(dot11(packet, wire_len, meta.channel, meta.at)),
+        LinkType::Radiotap => radiotap_80211(packet, wire_len, meta),
     }
 }
 
-/// The radiotap crate may panic on some malformed headers; contain that to a parse error.
-fn parse_radiotap(data: &[u8]) -> Result<(Radiotap, &[u8]), ()> {
-    // Sanity-check the header before handing it over: version 0, length within the packet.
-    let [0, _, lo, hi, ..] = *data else {
-        return Err(());
-    };
-    let len = usize::from(u16::from_le_bytes([lo, hi]));
-    if len < 8 || len > data.len() {
-        return Err(());
-    }
-    std::panic::catch_unwind(|| Radiotap::parse(data).map_err(|_| ()))
-        .map_err(|_| ())
-        .and_then(|r| r)
+/// Ethernet II header length.
+const ETHERNET_HEADER: usize = 14;
+/// Length of the 802.11 FCS.
+const FCS_LEN: u32 = 4;
+
+fn mac_at(bytes: &[u8], at: usize) -> Option<Mac> {
+    bytes.get(at..at + 6)?.try_into().ok()
 }
 
-fn dot11(frame: &[u8], wire_len: Option<u16>, at: Instant, channel: u8) -> Record {
-    if let Some(b) = ieee80211::beacon(frame) {
-        return Record::Beacon {
-            bssid: b.bssid,
-            ssid: b.ssid.to_vec(),
-            channel: b.channel.or((channel != 0).then_some(channel)),
-        };
+fn ethernet(packet: &[u8], wire_len: u32, meta: PacketMeta) -> Result<Record, CaptureError> {
+    let (Some(destination), Some(source)) = (mac_at(packet, 0), mac_at(packet, 6)) else {
+        return Err(CaptureError::TruncatedPacket);
+    };
+    if packet.len() < ETHERNET_HEADER {
+        return Err(CaptureError::TruncatedPacket);
     }
-    let meta = Meta {
-        at,
-        channel,
-        wire_len,
-    };
-    ieee80211::observe(frame, meta).map_or(Record::Other, Record::Data)
-}
-
-fn ethernet(data: &[u8], wire_len: u16, at: Instant, direction: Direction) -> Record {
-    let (Some(destination), Some(source)) = (
-        data.get(0..6).and_then(|d| <[u8; 6]>::try_from(d).ok()),
-        data.get(6..12).and_then(|d| <[u8; 6]>::try_from(d).ok()),
-    ) else {
-        return Record::Other;
-    };
-    // Only UDP datagrams stand for what a phone sends; ICMP errors, ARP and TCP are not.
-    let udp = match (data.get(12..14), data.get(14), data.get(23), data.get(20)) {
+    // Only UDP datagrams stand for what a phone sends; ICMP errors (e.g. "port unreachable" for
+    // every datagram sent to a closed port on lo), ARP and TCP are not provisioning traffic.
+    let udp = match (
+        packet.get(12..14),
+        packet.get(14),
+        packet.get(23),
+        packet.get(20),
+    ) {
         (Some([0x08, 0x00]), Some(version_ihl), Some(&protocol), _) => {
             version_ihl >> 4 == 4 && protocol == 17
         }
@@ -212,191 +259,631 @@ fn ethernet(data: &[u8], wire_len: u16, at: Instant, direction: Direction) -> Re
         _ => false,
     };
     if !udp {
-        return Record::Other;
+        return Ok(Record::Other);
     }
-    let mut obs = Observation::new(at, wire_len, source, [0; 6]);
-    obs.direction = direction;
-    obs.destination = destination;
-    obs.receiver = destination;
-    Record::Data(obs)
+    Ok(Record::Data(Observation {
+        at: meta.at,
+        channel: meta.channel,
+        len: u16::try_from(wire_len).unwrap_or(u16::MAX),
+        direction: meta.link_direction.unwrap_or(Direction::FromAp),
+        transmitter: source,
+        receiver: destination,
+        bssid: [0; 6],
+        source,
+        destination,
+        retry: false,
+        sequence: None,
+        qos: false,
+        protected: false,
+    }))
 }
 
-enum Format {
-    Pcap(PcapReader<BufReader<File>>),
-    PcapNg(PcapNgReader<BufReader<File>>),
+/// `frame` is the 802.11 frame without FCS, `wire_len` the length to report.
+fn dot11(frame: &[u8], wire_len: u32, channel: u8, at: Instant) -> Record {
+    if let Some(beacon) = ieee80211::beacon(frame) {
+        return Record::Beacon {
+            bssid: beacon.bssid,
+            ssid: beacon.ssid.to_vec(),
+            channel: beacon.channel.or((channel != 0).then_some(channel)),
+        };
+    }
+    let meta = Meta {
+        at,
+        channel,
+        wire_len: Some(u16::try_from(wire_len).unwrap_or(u16::MAX)),
+    };
+    ieee80211::classify(frame, meta).map_or(Record::Other, Record::Data)
 }
 
-/// A pcap or pcapng file, read one record at a time (bounded memory).
-pub struct FileCapture {
-    path: PathBuf,
-    format: Format,
+/// The radiotap fields this module reads.
+#[derive(Debug, Default)]
+struct RadioFields {
+    length: usize,
+    flags: Option<Flags>,
+    channel: Option<Channel>,
+}
+
+/// Reads the Flags and Channel fields of a radiotap header.
+///
+/// Only the fields up to Channel (bits 0–3 of the first presence word: TSFT, Flags, Rate, Channel)
+/// are walked. The `radiotap` crate does not know the sizes of newer fields (HE, L-SIG, TLVs), so
+/// offsets after those are unreliable, and it slices vendor namespaces by their announced skip
+/// length without a bounds check (a panic on hostile input), so the walk stops before one.
+fn radio_fields(packet: &[u8]) -> Result<RadioFields, CaptureError> {
+    let header = Header::from_bytes(packet).map_err(|_| CaptureError::MalformedRadiotap)?;
+    if header.length < header.size || header.length > packet.len() {
+        return Err(CaptureError::MalformedRadiotap);
+    }
+    let leading = header
+        .present
+        .iter()
+        .take_while(|kind| matches!(kind, Kind::TSFT | Kind::Flags | Kind::Rate | Kind::Channel))
+        .count();
+    let fields_iterator = radiotap::RadiotapIterator::from_bytes(packet)
+        .map_err(|_| CaptureError::MalformedRadiotap)?;
+    let mut fields = RadioFields {
+        length: header.length,
+        ..RadioFields::default()
+    };
+    for item in fields_iterator.into_iter().take(leading) {
+        let (kind, data) = item.map_err(|_| CaptureError::MalformedRadiotap)?;
+        match kind {
+            Kind::Flags => {
+                fields.flags =
+                    Some(field::from_bytes(data).map_err(|_| CaptureError::MalformedRadiotap)?);
+            }
+            Kind::Channel => {
+                fields.channel =
+                    Some(field::from_bytes(data).map_err(|_| CaptureError::MalformedRadiotap)?);
+            }
+            _ => {}
+        }
+    }
+    Ok(fields)
+}
+
+fn radiotap_80211(packet: &[u8], wire_len: u32, meta: PacketMeta) -> Result<Record, CaptureError> {
+    let fields = radio_fields(packet)?;
+    let (has_fcs, bad_fcs) = fields.flags.map_or((false, false), |f| (f.fcs, f.bad_fcs));
+    if bad_fcs {
+        return Err(CaptureError::BadFcs);
+    }
+    let header_len = u32::try_from(fields.length).unwrap_or(u32::MAX);
+    let frame_wire_len = wire_len.saturating_sub(header_len);
+    let captured = packet.get(fields.length..).unwrap_or_default();
+    let frame = if has_fcs {
+        // Strip the FCS from the bytes we parse (as far as it was captured); keep it in `len`.
+        let Some(without_fcs) = frame_wire_len.checked_sub(FCS_LEN) else {
+            return Err(CaptureError::TruncatedPacket);
+        };
+        let keep = usize::try_from(without_fcs)
+            .unwrap_or(usize::MAX)
+            .min(captured.len());
+        captured.get(..keep).unwrap_or_default()
+    } else {
+        captured
+    };
+    let channel = fields
+        .channel
+        .map(|c| channel_of(c.freq))
+        .filter(|&c| c != 0)
+        .unwrap_or(meta.channel);
+    Ok(dot11(frame, frame_wire_len, channel, meta.at))
+}
+
+/// The channel number of a 2.4 GHz (1–14) or 5 GHz (including 4.9 GHz) centre frequency in MHz;
+/// 0 if unknown (6 GHz numbers would collide with these).
+#[must_use]
+pub const fn channel_of(freq: u16) -> u8 {
+    let channel = match freq {
+        2484 => 14,
+        2412..=2472 if freq % 5 == 2 => (freq - 2407) / 5,
+        4910..=4980 if freq % 5 == 0 => (freq - 4000) / 5,
+        5000..=5895 if freq % 5 == 0 => (freq - 5000) / 5,
+        _ => 0,
+    };
+    if channel > 255 { 0 } else { channel as u8 }
+}
+
+/// Counters of a [`FileCapture`] or [`LiveCapture`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Packets read, skipped ones included.
+    pub packets: u64,
+    /// [`Record::Data`] returned.
+    pub data: u64,
+    /// [`Record::Beacon`] returned.
+    pub beacons: u64,
+    /// [`Record::Other`] returned.
+    pub other: u64,
+    /// Skipped: the radio flagged a bad FCS.
+    pub bad_fcs: u64,
+    /// Skipped: malformed radiotap header.
+    pub malformed: u64,
+    /// Skipped: truncated or corrupt packet (including a cut-off last record of a file).
+    pub truncated: u64,
+    /// Skipped: on a pcapng interface with an unsupported link type.
+    pub unsupported: u64,
+}
+
+impl Stats {
+    /// Packets skipped for any reason.
+    #[must_use]
+    pub const fn skipped(&self) -> u64 {
+        self.bad_fcs + self.malformed + self.truncated + self.unsupported
+    }
+
+    fn count(&mut self, result: &Result<Record, CaptureError>) {
+        match result {
+            Ok(Record::Data(_)) => self.data += 1,
+            Ok(Record::Beacon { .. }) => self.beacons += 1,
+            Ok(Record::Other) => self.other += 1,
+            Err(CaptureError::BadFcs) => self.bad_fcs += 1,
+            Err(CaptureError::MalformedRadiotap) => self.malformed += 1,
+            Err(_) => self.truncated += 1,
+        }
+    }
+}
+
+/// The container format of a capture file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// Classic libpcap.
+    Pcap,
+    /// pcapng.
+    PcapNg,
+}
+
+/// Classic pcap magic numbers (µs and ns, both byte orders), read big-endian.
+const PCAP_MAGICS: [u32; 4] = [0xa1b2_c3d4, 0xd4c3_b2a1, 0xa1b2_3c4d, 0x4d3c_b2a1];
+/// pcapng Section Header Block type (a palindrome).
+const PCAPNG_MAGIC: u32 = 0x0a0d_0d0a;
+
+type Inner<R> = Chain<Cursor<[u8; 4]>, R>;
+
+/// A pcapng interface, as far as its packets need it.
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    link_number: u32,
     link: Option<LinkType>,
-    first: Option<Duration>,
-    skipped: u64,
+    snaplen: u32,
+    /// `if_tsresol`: 10^-n seconds, or 2^-n if the top bit is set. Default 6 (µs).
+    tsresol: u8,
+}
+
+impl Interface {
+    fn of(block: &InterfaceDescriptionBlock<'_>) -> Self {
+        let link_number = u32::from(block.linktype);
+        let tsresol = block
+            .options
+            .iter()
+            .find_map(|option| match option {
+                InterfaceDescriptionOption::IfTsResol(resolution) => Some(*resolution),
+                _ => None,
+            })
+            .unwrap_or(6);
+        Self {
+            link_number,
+            link: LinkType::from_pcap(link_number),
+            snaplen: block.snaplen,
+            tsresol,
+        }
+    }
+}
+
+enum Source<R: Read> {
+    Pcap {
+        reader: PcapReader<Inner<R>>,
+        link: LinkType,
+        nanoseconds: bool,
+    },
+    PcapNg {
+        reader: PcapNgReader<Inner<R>>,
+        big_endian: bool,
+        interfaces: Vec<Interface>,
+    },
+}
+
+/// Timestamps relative to the first packet.
+#[derive(Debug, Default)]
+struct Clock {
+    first: Option<u128>,
+    last: Instant,
+}
+
+impl Clock {
+    /// `nanos` since the epoch; `None` (a Simple Packet Block) repeats the last instant.
+    fn at(&mut self, nanos: Option<u128>) -> Instant {
+        if let Some(nanos) = nanos {
+            let first = *self.first.get_or_insert(nanos);
+            let millis = nanos.saturating_sub(first) / 1_000_000;
+            self.last = Instant::from_millis(u64::try_from(millis).unwrap_or(u64::MAX));
+        }
+        self.last
+    }
+}
+
+/// A pcap or pcapng file, read one record at a time.
+///
+/// Iterate it to get one [`Record`] per packet; skipped packets are counted in
+/// [`stats`](Self::stats). [`Instant`]s are milliseconds since the first packet of the file.
+/// Memory is bounded: `pcap-file`'s fixed read buffer plus one packet.
+///
+/// An `Err` item is an I/O error of the underlying reader; the iteration ends after it.
+pub struct FileCapture<R: Read = File> {
+    source: Source<R>,
+    path: PathBuf,
+    clock: Clock,
+    stats: Stats,
+    unsupported_link: Option<u32>,
     done: bool,
 }
 
-impl std::fmt::Debug for FileCapture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl<R: Read> fmt::Debug for FileCapture<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FileCapture")
             .field("path", &self.path)
-            .field("link", &self.link)
-            .field("skipped", &self.skipped)
+            .field("format", &self.format())
+            .field("stats", &self.stats)
+            .field("done", &self.done)
             .finish_non_exhaustive()
     }
 }
 
-impl FileCapture {
+impl FileCapture<File> {
     /// Opens a capture file (pcap or pcapng, detected by its magic number).
     ///
     /// # Errors
-    /// [`CaptureError::Io`], [`CaptureError::NotACapture`] or
-    /// [`CaptureError::UnsupportedLinkType`].
-    pub fn open(path: &Path) -> Result<Self, CaptureError> {
-        let io = |source| CaptureError::Io {
-            path: path.to_owned(),
+    /// [`CaptureError::Io`], [`CaptureError::NotACapture`] or, for classic pcap,
+    /// [`CaptureError::UnsupportedLinkType`] (pcapng packets of unsupported interfaces are
+    /// skipped and counted).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, CaptureError> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|source| CaptureError::Io {
+            path: path.to_path_buf(),
             source,
-        };
+        })?;
+        Self::new(file, path)
+    }
+}
+
+impl<R: Read> FileCapture<R> {
+    /// Reads the file header from `inner`; `path` names the source in errors.
+    ///
+    /// # Errors
+    /// As [`FileCapture::open`].
+    pub fn new(mut inner: R, path: impl Into<PathBuf>) -> Result<Self, CaptureError> {
+        let path = path.into();
         let mut magic = [0u8; 4];
-        File::open(path)
-            .map_err(io)?
-            .read_exact(&mut magic)
-            .map_err(|e| CaptureError::NotACapture {
-                path: path.to_owned(),
-                reason: format!("shorter than a file header: {e}"),
-            })?;
-        let reader = BufReader::new(File::open(path).map_err(io)?);
-        let not_capture = |e: pcap_file::PcapError| CaptureError::NotACapture {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        };
-        let (format, link) = if magic == [0x0a, 0x0d, 0x0d, 0x0a] {
-            (
-                Format::PcapNg(PcapNgReader::new(reader).map_err(not_capture)?),
-                None,
-            )
+        if let Err(source) = inner.read_exact(&mut magic) {
+            return Err(if source.kind() == io::ErrorKind::UnexpectedEof {
+                CaptureError::NotACapture {
+                    path,
+                    reason: "shorter than a file header",
+                }
+            } else {
+                CaptureError::Io { path, source }
+            });
+        }
+        let number = u32::from_be_bytes(magic);
+        let chained = Cursor::new(magic).chain(inner);
+        let source = if PCAP_MAGICS.contains(&number) {
+            let reader = PcapReader::new(chained).map_err(|e| header_error(&path, e))?;
+            let header = reader.header();
+            let number = u32::from(header.datalink);
+            let link =
+                LinkType::from_pcap(number).ok_or(CaptureError::UnsupportedLinkType(number))?;
+            Source::Pcap {
+                reader,
+                link,
+                nanoseconds: header.ts_resolution == TsResolution::NanoSecond,
+            }
+        } else if number == PCAPNG_MAGIC {
+            let reader = PcapNgReader::new(chained).map_err(|e| header_error(&path, e))?;
+            let big_endian = reader.section().endianness == Endianness::Big;
+            Source::PcapNg {
+                reader,
+                big_endian,
+                interfaces: Vec::new(),
+            }
         } else {
-            let pcap = PcapReader::new(reader).map_err(not_capture)?;
-            let link = LinkType::from_data_link(pcap.header().datalink)?;
-            (Format::Pcap(pcap), Some(link))
+            return Err(CaptureError::NotACapture {
+                path,
+                reason: "unknown magic number",
+            });
         };
         Ok(Self {
-            path: path.to_owned(),
-            format,
-            link,
-            first: None,
-            skipped: 0,
+            source,
+            path,
+            clock: Clock::default(),
+            stats: Stats::default(),
+            unsupported_link: None,
             done: false,
         })
     }
 
-    /// Packets skipped as unreadable (damaged blocks, packets of unsupported interfaces).
+    /// The container format.
+    #[must_use]
+    pub fn format(&self) -> Format {
+        match self.source {
+            Source::Pcap { .. } => Format::Pcap,
+            Source::PcapNg { .. } => Format::PcapNg,
+        }
+    }
+
+    /// Counters so far.
+    #[must_use]
+    pub const fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Packets skipped so far (damaged, bad FCS, unsupported interface): `stats().skipped()`.
     #[must_use]
     pub const fn skipped(&self) -> u64 {
-        self.skipped
+        self.stats.skipped()
     }
 
-    fn at(&mut self, timestamp: Duration) -> Instant {
-        let first = *self.first.get_or_insert(timestamp);
-        let millis = timestamp.saturating_sub(first).as_millis();
-        Instant::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
+    fn end_of_stream(&mut self, error: PcapError) -> Step {
+        match error {
+            PcapError::IoError(e) if e.kind() != io::ErrorKind::UnexpectedEof => {
+                Step::Fatal(CaptureError::Io {
+                    path: self.path.clone(),
+                    source: e,
+                })
+            }
+            // A cut-off last record, or block framing there is no resynchronising after.
+            _ => {
+                self.stats.packets += 1;
+                self.stats.truncated += 1;
+                Step::End
+            }
+        }
     }
 
-    fn damaged(&mut self, reason: String) -> Option<Result<Record, CaptureError>> {
-        self.done = true;
-        Some(Err(CaptureError::Damaged {
-            path: self.path.clone(),
-            reason,
-        }))
+    fn next_packet(&mut self) -> Step {
+        match &mut self.source {
+            Source::Pcap {
+                reader,
+                link,
+                nanoseconds,
+            } => {
+                // Raw packets: the record is consumed even if its fields are odd (orig_len >
+                // snaplen, say), so a bad record is skipped instead of stalling the reader.
+                let raw = match reader.next_raw_packet() {
+                    None => return Step::End,
+                    Some(Err(e)) => return self.end_of_stream(e),
+                    Some(Ok(raw)) => raw,
+                };
+                let fraction = if *nanoseconds { 1 } else { 1_000 };
+                let nanos =
+                    u128::from(raw.ts_sec) * 1_000_000_000 + u128::from(raw.ts_frac) * fraction;
+                let meta = PacketMeta {
+                    at: self.clock.at(Some(nanos)),
+                    wire_len: Some(raw.orig_len),
+                    ..PacketMeta::default()
+                };
+                self.stats.packets += 1;
+                Step::Record(decode(*link, &raw.data, meta))
+            }
+            Source::PcapNg {
+                reader,
+                big_endian,
+                interfaces,
+            } => {
+                let raw = match reader.next_raw_block() {
+                    None => return Step::End,
+                    Some(Err(e)) => return self.end_of_stream(e),
+                    Some(Ok(raw)) => raw,
+                };
+                let packet = match raw.type_ {
+                    ENHANCED_PACKET_BLOCK => enhanced_packet(&raw.body, *big_endian),
+                    SIMPLE_PACKET_BLOCK => simple_packet(&raw.body, *big_endian),
+                    SECTION_HEADER_BLOCK | INTERFACE_DESCRIPTION_BLOCK => {
+                        drop(raw);
+                        *big_endian = reader.section().endianness == Endianness::Big;
+                        *interfaces = reader.interfaces().iter().map(Interface::of).collect();
+                        return Step::Skipped;
+                    }
+                    _ => return Step::Skipped,
+                };
+                self.stats.packets += 1;
+                let Some(packet) = packet else {
+                    self.stats.truncated += 1;
+                    return Step::Skipped;
+                };
+                let Some(interface) = usize::try_from(packet.interface)
+                    .ok()
+                    .and_then(|i| interfaces.get(i))
+                else {
+                    self.stats.truncated += 1;
+                    return Step::Skipped;
+                };
+                let Some(link) = interface.link else {
+                    self.stats.unsupported += 1;
+                    self.unsupported_link.get_or_insert(interface.link_number);
+                    return Step::Skipped;
+                };
+                let mut data = packet.data;
+                if packet.snap_to_interface {
+                    let snap = usize::try_from(interface.snaplen).unwrap_or(usize::MAX);
+                    if snap != 0 && data.len() > snap {
+                        data = data.get(..snap).unwrap_or_default();
+                    }
+                }
+                let nanos = packet
+                    .timestamp
+                    .map(|units| units_to_nanos(units, interface.tsresol));
+                let meta = PacketMeta {
+                    at: self.clock.at(nanos),
+                    wire_len: Some(packet.original_len),
+                    ..PacketMeta::default()
+                };
+                Step::Record(decode(link, data, meta))
+            }
+        }
     }
 }
 
-impl Iterator for FileCapture {
+impl<R: Read> Iterator for FileCapture<R> {
     type Item = Result<Record, CaptureError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        loop {
-            let (link, data, wire_len, timestamp): (LinkType, Cow<'_, [u8]>, u32, Duration) =
-                match &mut self.format {
-                    Format::Pcap(reader) => match reader.next_packet()? {
-                        Ok(p) => {
-                            let link = self.link?;
-                            (
-                                link,
-                                Cow::Owned(p.data.into_owned()),
-                                p.orig_len,
-                                p.timestamp,
-                            )
-                        }
-                        Err(e) => return self.damaged(e.to_string()),
-                    },
-                    Format::PcapNg(reader) => {
-                        // (interface, bytes, original length, timestamp), owned, so the block's
-                        // borrow of the reader ends here.
-                        let packet = match reader.next_block()? {
-                            Ok(Block::EnhancedPacket(p)) => Some((
-                                p.interface_id as usize,
-                                p.data.into_owned(),
-                                p.original_len,
-                                p.timestamp,
-                            )),
-                            Ok(Block::SimplePacket(p)) => {
-                                Some((0, p.data.into_owned(), p.original_len, Duration::ZERO))
-                            }
-                            Ok(_) => None,
-                            Err(e) => return self.damaged(e.to_string()),
-                        };
-                        let Some((interface, data, original_len, timestamp)) = packet else {
-                            continue;
-                        };
-                        let link = reader
-                            .interfaces()
-                            .get(interface)
-                            .map(|i| LinkType::from_data_link(i.linktype));
-                        let Some(Ok(link)) = link else {
-                            self.skipped += 1;
-                            continue;
-                        };
-                        (link, Cow::Owned(data), original_len, timestamp)
+        while !self.done {
+            match self.next_packet() {
+                Step::Record(result) => {
+                    self.stats.count(&result);
+                    if let Ok(record) = result {
+                        return Some(Ok(record));
                     }
-                };
-            let at = self.at(timestamp);
-            let wire_len = wire_len.max(u32::try_from(data.len()).unwrap_or(u32::MAX));
-            return Some(Ok(record_of(
-                link,
-                &data,
-                wire_len,
-                at,
-                0,
-                Direction::FromAp,
-            )));
+                }
+                Step::Skipped => {}
+                Step::End => self.done = true,
+                Step::Fatal(error) => {
+                    self.done = true;
+                    return Some(Err(error));
+                }
+            }
         }
+        None
     }
 }
 
-/// Everything of a capture file, collected.
+enum Step {
+    Record(Result<Record, CaptureError>),
+    Skipped,
+    End,
+    Fatal(CaptureError),
+}
+
+fn header_error(path: &Path, error: PcapError) -> CaptureError {
+    let path = path.to_path_buf();
+    match error {
+        PcapError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            CaptureError::NotACapture {
+                path,
+                reason: "truncated file header",
+            }
+        }
+        PcapError::IoError(source) => CaptureError::Io { path, source },
+        PcapError::InvalidField(reason) => CaptureError::NotACapture { path, reason },
+        _ => CaptureError::NotACapture {
+            path,
+            reason: "malformed file header",
+        },
+    }
+}
+
+/// A packet block's fields. Parsed here rather than by `pcap-file`, so that a corrupt block body
+/// is skipped (the raw block was consumed) and `if_tsresol` is honoured (`pcap-file` 2 takes
+/// every timestamp for nanoseconds).
+struct PacketBlock<'a> {
+    interface: u32,
+    /// In the interface's `if_tsresol` units; none in a Simple Packet Block.
+    timestamp: Option<u64>,
+    original_len: u32,
+    data: &'a [u8],
+    /// Simple Packet Blocks include the padding and rely on the interface's snap length.
+    snap_to_interface: bool,
+}
+
+fn u32_at(body: &[u8], at: usize, big_endian: bool) -> Option<u32> {
+    let bytes: [u8; 4] = body.get(at..at + 4)?.try_into().ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(bytes)
+    } else {
+        u32::from_le_bytes(bytes)
+    })
+}
+
+fn enhanced_packet(body: &[u8], big_endian: bool) -> Option<PacketBlock<'_>> {
+    let interface = u32_at(body, 0, big_endian)?;
+    let high = u32_at(body, 4, big_endian)?;
+    let low = u32_at(body, 8, big_endian)?;
+    let captured = usize::try_from(u32_at(body, 12, big_endian)?).ok()?;
+    let original_len = u32_at(body, 16, big_endian)?;
+    let data = body.get(20..20usize.checked_add(captured)?)?;
+    Some(PacketBlock {
+        interface,
+        timestamp: Some((u64::from(high) << 32) | u64::from(low)),
+        original_len,
+        data,
+        snap_to_interface: false,
+    })
+}
+
+fn simple_packet(body: &[u8], big_endian: bool) -> Option<PacketBlock<'_>> {
+    let original_len = u32_at(body, 0, big_endian)?;
+    let data = body.get(4..)?;
+    let data = data
+        .get(..usize::try_from(original_len).ok()?)
+        .unwrap_or(data);
+    Some(PacketBlock {
+        interface: 0,
+        timestamp: None,
+        original_len,
+        data,
+        snap_to_interface: true,
+    })
+}
+
+/// Converts a pcapng timestamp in `if_tsresol` units to nanoseconds.
+fn units_to_nanos(units: u64, tsresol: u8) -> u128 {
+    let units = u128::from(units);
+    let exponent = u32::from(tsresol & 0x7f);
+    if tsresol & 0x80 == 0 {
+        if exponent <= 9 {
+            units * 10u128.pow(9 - exponent)
+        } else {
+            10u128
+                .checked_pow(exponent - 9)
+                .map_or(0, |divisor| units / divisor)
+        }
+    } else {
+        (units * 1_000_000_000).checked_shr(exponent).unwrap_or(0)
+    }
+}
+
+/// Everything of a capture file, collected by [`read_file`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Capture {
     /// Data-frame observations in file order.
     pub observations: Vec<Observation>,
-    /// Distinct (BSSID, SSID, channel) announced by beacons or probe responses.
+    /// Distinct (BSSID, SSID, channel) announced by beacons or probe responses, in order of
+    /// first appearance.
     pub networks: Vec<(Mac, Vec<u8>, Option<u8>)>,
-    /// Packets that were neither.
-    pub other: u64,
+    /// The reader's counters (including [`Record::Other`] and skipped packets).
+    pub stats: Stats,
+}
+
+impl Capture {
+    /// The SSID a BSSID announced (the first non-empty one: probe responses reveal hidden
+    /// networks).
+    #[must_use]
+    pub fn ssid_of(&self, bssid: &Mac) -> Option<&[u8]> {
+        let mut announced = self.networks.iter().filter(|(b, _, _)| b == bssid);
+        let first = announced.clone().next()?;
+        Some(
+            announced
+                .find(|(_, ssid, _)| !ssid.is_empty())
+                .unwrap_or(first)
+                .1
+                .as_slice(),
+        )
+    }
 }
 
 /// Reads a whole capture file.
 ///
 /// # Errors
-/// As [`FileCapture::open`], and [`CaptureError::Damaged`] for a broken file body.
-pub fn read_file(path: &Path) -> Result<Capture, CaptureError> {
+/// As [`FileCapture::open`]; an I/O error while reading; [`CaptureError::UnsupportedLinkType`]
+/// for a pcapng file whose packets all belong to interfaces of unsupported link types.
+pub fn read_file(path: impl AsRef<Path>) -> Result<Capture, CaptureError> {
+    let mut reader = FileCapture::open(path)?;
     let mut capture = Capture::default();
-    for record in FileCapture::open(path)? {
+    for record in reader.by_ref() {
         match record? {
-            Record::Data(o) => capture.observations.push(o),
+            Record::Data(observation) => capture.observations.push(observation),
             Record::Beacon {
                 bssid,
                 ssid,
@@ -407,53 +894,104 @@ pub fn read_file(path: &Path) -> Result<Capture, CaptureError> {
                     capture.networks.push(entry);
                 }
             }
-            Record::Other => capture.other += 1,
+            Record::Other => {}
         }
+    }
+    capture.stats = reader.stats();
+    let supported = capture.stats.packets - capture.stats.unsupported;
+    if let (Some(link), 0) = (reader.unsupported_link, supported) {
+        return Err(CaptureError::UnsupportedLinkType(link));
     }
     Ok(capture)
 }
 
-/// A live capture on one interface through an `AF_PACKET` raw socket (needs CAP_NET_RAW).
+/// `PACKET_OUTGOING` from `<linux/if_packet.h>`: a packet this host sent.
+const PACKET_OUTGOING: u8 = 4;
+/// Receive buffer: more than any 802.11 frame (A-MSDU 11454 bytes) and than a loopback frame with
+/// a 64 KiB datagram. Longer packets are still reported with their full length (`MSG_TRUNC`).
+const BUFFER_LEN: usize = 65_536 + 128;
+
+/// A live capture on one interface through an `AF_PACKET` raw socket (needs `CAP_NET_RAW`).
 ///
-/// Monitor-mode interfaces deliver radiotap; Ethernet and loopback interfaces deliver Ethernet
-/// frames, where outgoing packets become [`Direction::ToAp`] and incoming ones
-/// [`Direction::FromAp`] (on `lo` each datagram is seen both ways, like the two 802.11 copies).
-#[derive(Debug)]
+/// Open it, then call [`next_record`](Self::next_record) in a loop: it returns `Ok(None)` when the
+/// timeout given to [`open`](Self::open) passes without a record, so the caller can check for
+/// Ctrl-C. [`Instant`]s are milliseconds since `open` ([`now`](Self::now)).
+///
+/// Monitor-mode interfaces (`ARPHRD_IEEE80211_RADIOTAP`) deliver radiotap + 802.11, and the
+/// direction comes from the DS bits. Ethernet and loopback interfaces deliver Ethernet frames;
+/// each becomes a [`Record::Data`] (no group-address filter), [`Direction::ToAp`] if this host
+/// sent it (`PACKET_OUTGOING`), [`Direction::FromAp`] otherwise. On `lo` every datagram is seen
+/// twice, once each way, like the ToDS and FromDS copies of an 802.11 broadcast. The channel is
+/// not changed here: records carry the radiotap channel, else the one given to
+/// [`set_channel`](Self::set_channel).
 pub struct LiveCapture {
     iface: String,
     fd: OwnedFd,
     ifindex: usize,
     link: LinkType,
-    started: StdInstant,
+    started: std::time::Instant,
+    timeout: Duration,
     channel: u8,
     buffer: Vec<u8>,
+    stats: Stats,
 }
 
-/// `PACKET_OUTGOING` from `<linux/if_packet.h>`.
-const PACKET_OUTGOING: u8 = 4;
+impl fmt::Debug for LiveCapture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LiveCapture")
+            .field("iface", &self.iface)
+            .field("fd", &self.fd)
+            .field("ifindex", &self.ifindex)
+            .field("link", &self.link)
+            .field("timeout", &self.timeout)
+            .field("channel", &self.channel)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
 
 impl LiveCapture {
-    /// Opens the capture; `timeout` bounds each [`next_record`](Self::next_record) call.
+    /// Opens a capture on `iface` (e.g. `wlan0mon`, `lo`); `timeout` (at least 1 ms) bounds each
+    /// [`next_record`](Self::next_record) call.
     ///
     /// # Errors
-    /// [`CaptureError::NoSuchInterface`], [`CaptureError::UnsupportedLinkType`] or
-    /// [`CaptureError::Socket`] (e.g. without root).
+    /// [`CaptureError::NoSuchInterface`], [`CaptureError::Io`] (reading
+    /// `/sys/class/net/IFACE/type`), [`CaptureError::UnsupportedInterface`] or
+    /// [`CaptureError::Socket`] (`EPERM` without root or `CAP_NET_RAW`).
     pub fn open(iface: &str, timeout: Duration) -> Result<Self, CaptureError> {
-        use nix::sys::socket::{
-            AddressFamily, SockFlag, SockProtocol, SockType, setsockopt, socket, sockopt,
+        let no_such = || CaptureError::NoSuchInterface(iface.to_owned());
+        if iface.is_empty()
+            || iface.len() > 15
+            || iface == "."
+            || iface == ".."
+            || iface.contains(['/', '\0'])
+            || iface.chars().any(char::is_whitespace)
+        {
+            return Err(no_such());
+        }
+        let type_path = Path::new("/sys/class/net").join(iface).join("type");
+        let text = match std::fs::read_to_string(&type_path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(no_such()),
+            Err(source) => {
+                return Err(CaptureError::Io {
+                    path: type_path,
+                    source,
+                });
+            }
         };
-        let ifindex = nix::net::if_::if_nametoindex(iface)
-            .map_err(|_| CaptureError::NoSuchInterface(iface.to_owned()))?;
-        let hardware_type = std::fs::read_to_string(format!("/sys/class/net/{iface}/type"))
-            .ok()
-            .and_then(|t| t.trim().parse::<u32>().ok())
-            .unwrap_or(1);
-        let link = match hardware_type {
-            803 => LinkType::Radiotap,
-            801 => LinkType::Ieee80211,
-            1 | 772 => LinkType::Ethernet,
-            other => return Err(CaptureError::UnsupportedLinkType(other)),
+        let Ok(hardware_type) = text.trim().parse::<u16>() else {
+            return Err(CaptureError::Io {
+                path: type_path,
+                source: io::Error::new(io::ErrorKind::InvalidData, "not a hardware type number"),
+            });
         };
+        let link = LinkType::from_hardware_type(hardware_type).ok_or_else(|| {
+            CaptureError::UnsupportedInterface {
+                iface: iface.to_owned(),
+                hardware_type,
+            }
+        })?;
         let socket_error = |action| {
             move |source| CaptureError::Socket {
                 iface: iface.to_owned(),
@@ -461,6 +999,14 @@ impl LiveCapture {
                 source,
             }
         };
+        let address = nix::ifaddrs::getifaddrs()
+            .map_err(socket_error("listing interfaces"))?
+            .filter(|entry| entry.interface_name == iface)
+            .find_map(|entry| {
+                let link = *entry.address?.as_link_addr()?;
+                (link.family() == Some(AddressFamily::Packet)).then_some(link)
+            })
+            .ok_or_else(no_such)?;
         let fd = socket(
             AddressFamily::Packet,
             SockType::Raw,
@@ -470,23 +1016,25 @@ impl LiveCapture {
         .map_err(socket_error(
             "opening a raw socket (needs root or CAP_NET_RAW)",
         ))?;
-        // Kernel-side filtering where supported; user-side filtering by ifindex below regardless.
-        let _ = setsockopt(&fd, sockopt::BindToDevice, &std::ffi::OsString::from(iface));
-        let timeout = nix::sys::time::TimeVal::new(
+        // The address from getifaddrs has sll_protocol 0: bind keeps the socket's ETH_P_ALL.
+        bind(fd.as_raw_fd(), &address).map_err(socket_error("binding to the interface"))?;
+        let timeout = timeout.max(Duration::from_millis(1));
+        let timeval = TimeVal::new(
             i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX),
             i64::from(timeout.subsec_micros()),
         );
-        setsockopt(&fd, sockopt::ReceiveTimeout, &timeout)
+        setsockopt(&fd, sockopt::ReceiveTimeout, &timeval)
             .map_err(socket_error("setting the receive timeout"))?;
-        let _ = setsockopt(&fd, sockopt::RcvBuf, &(4 << 20));
         Ok(Self {
             iface: iface.to_owned(),
             fd,
-            ifindex: ifindex as usize,
+            ifindex: address.ifindex(),
             link,
-            started: StdInstant::now(),
+            started: std::time::Instant::now(),
+            timeout,
             channel: 0,
-            buffer: vec![0; 65_536],
+            buffer: vec![0; BUFFER_LEN],
+            stats: Stats::default(),
         })
     }
 
@@ -496,7 +1044,13 @@ impl LiveCapture {
         self.link
     }
 
-    /// Sets the channel reported in observations when radiotap does not say.
+    /// The interface name.
+    #[must_use]
+    pub fn iface(&self) -> &str {
+        &self.iface
+    }
+
+    /// Sets the channel reported when radiotap does not say (and for Ethernet).
     pub fn set_channel(&mut self, channel: u8) {
         self.channel = channel;
     }
@@ -507,16 +1061,29 @@ impl LiveCapture {
         Instant::from_millis(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX))
     }
 
-    /// The next record of this interface, or `None` when the timeout passed without one.
+    /// Counters so far.
+    #[must_use]
+    pub const fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// The next record of this interface, or `None` when the timeout passed without one (or a
+    /// signal interrupted the wait). Damaged packets are skipped and counted.
     ///
     /// # Errors
     /// [`CaptureError::Socket`] on a receive error other than a timeout or an interrupt.
     pub fn next_record(&mut self) -> Result<Option<Record>, CaptureError> {
-        use nix::sys::socket::{LinkAddr, recvfrom};
+        let deadline = std::time::Instant::now() + self.timeout;
         loop {
-            let (len, from) = match recvfrom::<LinkAddr>(self.fd.as_raw_fd(), &mut self.buffer) {
-                Ok(r) => r,
-                Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => return Ok(None),
+            let received = {
+                let mut buffers = [IoSliceMut::new(&mut self.buffer)];
+                // MSG_TRUNC: the packet's real length even if it did not fit the buffer.
+                recvmsg::<LinkAddr>(self.fd.as_raw_fd(), &mut buffers, None, MsgFlags::MSG_TRUNC)
+                    .map(|message| (message.bytes, message.address))
+            };
+            let (length, from) = match received {
+                Ok(received) => received,
+                Err(Errno::EAGAIN | Errno::EINTR) => return Ok(None),
                 Err(source) => {
                     return Err(CaptureError::Socket {
                         iface: self.iface.clone(),
@@ -525,228 +1092,439 @@ impl LiveCapture {
                     });
                 }
             };
-            let Some(from) = from else { continue };
-            if from.ifindex() != self.ifindex {
-                continue;
+            // Packets of other interfaces can be queued between socket() and bind().
+            if let Some(from) = from.filter(|from| from.ifindex() == self.ifindex) {
+                self.stats.packets += 1;
+                let direction = if from.pkttype() == PACKET_OUTGOING {
+                    Direction::ToAp
+                } else {
+                    Direction::FromAp
+                };
+                let meta = PacketMeta {
+                    at: self.now(),
+                    channel: self.channel,
+                    wire_len: Some(u32::try_from(length).unwrap_or(u32::MAX)),
+                    link_direction: Some(direction),
+                };
+                let packet = self.buffer.get(..length).unwrap_or(&self.buffer);
+                let result = decode(self.link, packet, meta);
+                self.stats.count(&result);
+                if let Ok(record) = result {
+                    return Ok(Some(record));
+                }
             }
-            let direction = if from.pkttype() == PACKET_OUTGOING {
-                Direction::ToAp
-            } else {
-                Direction::FromAp
-            };
-            let data = self.buffer.get(..len).unwrap_or(&[]);
-            let at = Instant::from_millis(
-                u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            );
-            let wire = u32::try_from(len).unwrap_or(u32::MAX);
-            return Ok(Some(record_of(
-                self.link,
-                data,
-                wire,
-                at,
-                self.channel,
-                direction,
-            )));
+            if std::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
+    use pcap_file::DataLink;
+    use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+    use pcap_file::pcapng::PcapNgWriter;
+    use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+
     use super::*;
 
     const AP: Mac = [0x24, 0x0a, 0xc4, 0x77, 0, 1];
     const PHONE: Mac = [0xa0, 0xcb, 0xfd, 0x77, 0, 2];
 
-    fn data_frame(len: usize) -> Vec<u8> {
-        let mut f = vec![0u8; len];
-        f[0] = 0x08;
-        f[1] = 0x41;
+    /// A protected, non-QoS ToDS data frame from the phone to broadcast, `len` bytes, no FCS.
+    fn data_frame(len: usize, sequence: u16) -> Vec<u8> {
+        let mut f = vec![0xa5; len];
+        f[..4].copy_from_slice(&[0x08, 0x41, 0, 0]);
         f[4..10].copy_from_slice(&AP);
         f[10..16].copy_from_slice(&PHONE);
         f[16..22].copy_from_slice(&[0xff; 6]);
-        f[22] = 0x50;
+        f[22..24].copy_from_slice(&(sequence << 4).to_le_bytes());
         f
     }
 
-    fn radiotap(flags: u8, freq: u16) -> Vec<u8> {
-        // present: flags (bit 1) + channel (bit 3); flags at 8, pad, channel at 10..14.
+    fn beacon_frame() -> Vec<u8> {
+        let mut f = vec![0u8; 36];
+        f[0] = 0x80;
+        f[4..10].copy_from_slice(&[0xff; 6]);
+        f[10..16].copy_from_slice(&AP);
+        f[16..22].copy_from_slice(&AP);
+        f.extend_from_slice(&[0, 7]);
+        f.extend_from_slice(b"HomeNet");
+        f.extend_from_slice(&[3, 1, 6]);
+        f
+    }
+
+    /// Radiotap header with Flags and Channel (2437 MHz = channel 6): 14 bytes.
+    fn radiotap(flags: u8) -> Vec<u8> {
         let mut h = vec![0, 0, 14, 0, 0x0a, 0, 0, 0, flags, 0];
-        h.extend_from_slice(&freq.to_le_bytes());
+        h.extend_from_slice(&2437u16.to_le_bytes());
         h.extend_from_slice(&0x00a0u16.to_le_bytes());
         h
     }
 
-    #[test]
-    fn radiotap_with_fcs_keeps_the_radio_length_and_channel() {
-        let mut packet = radiotap(0x10, 2437);
-        packet.extend(data_frame(120));
-        packet.extend([0xde, 0xad, 0xbe, 0xef]);
-        let wire = packet.len() as u32;
-        let Record::Data(o) = record_of(
-            LinkType::Radiotap,
-            &packet,
-            wire,
-            Instant::default(),
-            0,
-            Direction::FromAp,
-        ) else {
-            panic!("data frame expected");
-        };
-        assert_eq!(o.len, 124);
-        assert_eq!(o.channel, 6);
-        assert_eq!(o.source, PHONE);
-        assert_eq!(o.direction, Direction::ToAp);
+    /// Radiotap (FCS flag) + frame + FCS (its value is not checked here).
+    fn with_fcs(frame: &[u8]) -> Vec<u8> {
+        let mut p = radiotap(0x10);
+        p.extend_from_slice(frame);
+        p.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        p
     }
 
-    #[test]
-    fn bad_fcs_and_garbage_are_other() {
-        let mut packet = radiotap(0x50, 2437);
-        packet.extend(data_frame(120));
-        assert_eq!(
-            record_of(
-                LinkType::Radiotap,
-                &packet,
-                0,
-                Instant::default(),
-                0,
-                Direction::FromAp
-            ),
-            Record::Other
-        );
-        for n in 0..packet.len() {
-            let _ = record_of(
-                LinkType::Radiotap,
-                &packet[..n],
-                n as u32,
-                Instant::default(),
-                0,
-                Direction::FromAp,
-            );
-            let _ = record_of(
-                LinkType::Ethernet,
-                &packet[..n],
-                n as u32,
-                Instant::default(),
-                0,
-                Direction::FromAp,
-            );
-            let _ = record_of(
-                LinkType::Ieee80211,
-                &packet[..n],
-                n as u32,
-                Instant::default(),
-                0,
-                Direction::FromAp,
-            );
-        }
-        // A radiotap header that claims more bytes than there are.
-        assert_eq!(
-            record_of(
-                LinkType::Radiotap,
-                &[0, 0, 200, 0, 0, 0, 0, 0],
-                8,
-                Instant::default(),
-                0,
-                Direction::FromAp
-            ),
-            Record::Other
-        );
-    }
-
-    #[test]
-    fn channels_from_frequencies() {
-        assert_eq!(channel_of(2412), 1);
-        assert_eq!(channel_of(2472), 13);
-        assert_eq!(channel_of(2484), 14);
-        assert_eq!(channel_of(5180), 36);
-        assert_eq!(channel_of(900), 0);
-    }
-
-    fn temp(name: &str, bytes: &[u8]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("wifiprov-capture-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).expect("write");
-        path
-    }
-
-    fn pcap_bytes(link: DataLink, packets: &[Vec<u8>]) -> Vec<u8> {
-        use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+    fn pcap(link: DataLink, packets: &[(u64, u32, Vec<u8>)]) -> Vec<u8> {
         let header = PcapHeader {
             datalink: link,
+            endianness: Endianness::Little,
             ..PcapHeader::default()
         };
-        let mut writer = PcapWriter::with_header(Vec::new(), header).expect("writer");
-        for (i, p) in packets.iter().enumerate() {
-            let packet =
-                PcapPacket::new(Duration::from_millis(100 + i as u64 * 8), p.len() as u32, p);
-            writer.write_packet(&packet).expect("write packet");
+        let mut writer = PcapWriter::with_header(Vec::new(), header).unwrap();
+        for (micros, orig_len, data) in packets {
+            let timestamp = Duration::from_micros(*micros);
+            writer
+                .write_packet(&PcapPacket::new(timestamp, *orig_len, data))
+                .unwrap();
         }
         writer.into_writer()
     }
 
-    #[test]
-    fn reads_pcap_files_of_each_link_type_and_every_prefix_without_panicking() {
-        let mut radiotap_packet = radiotap(0, 2412);
-        radiotap_packet.extend(data_frame(100));
-        for (link, packet) in [
-            (DataLink::IEEE802_11_RADIOTAP, radiotap_packet),
-            (DataLink::IEEE802_11, data_frame(100)),
-        ] {
-            let bytes = pcap_bytes(link, &[packet.clone(), packet]);
-            let path = temp("ok.pcap", &bytes);
-            let capture = read_file(&path).expect("readable");
-            assert_eq!(capture.observations.len(), 2);
-            assert_eq!(capture.observations[0].len, 100);
-            assert_eq!(capture.observations[1].at.as_millis(), 8);
-            for n in 0..bytes.len() {
-                let path = temp("prefix.pcap", &bytes[..n]);
-                let _ = read_file(&path);
-            }
+    fn full(micros: u64, data: Vec<u8>) -> (u64, u32, Vec<u8>) {
+        (micros, u32::try_from(data.len()).unwrap(), data)
+    }
+
+    fn records(bytes: Vec<u8>) -> (Vec<Record>, Stats) {
+        let mut reader = FileCapture::new(Cursor::new(bytes), "test.pcap").unwrap();
+        let records = reader.by_ref().collect::<Result<Vec<_>, _>>().unwrap();
+        (records, reader.stats())
+    }
+
+    fn observation(record: &Record) -> Observation {
+        match record {
+            Record::Data(o) => *o,
+            other => panic!("expected data, got {other:?}"),
         }
-        let bytes = pcap_bytes(DataLink::PPP, &[]);
-        assert!(matches!(
-            read_file(&temp("ppp.pcap", &bytes)),
-            Err(CaptureError::UnsupportedLinkType(9))
-        ));
-        assert!(matches!(
-            read_file(&temp("junk.pcap", b"definitely not pcap")),
-            Err(CaptureError::NotACapture { .. })
-        ));
-        assert!(matches!(
-            read_file(Path::new("/nonexistent/x.pcap")),
-            Err(CaptureError::Io { .. })
-        ));
     }
 
     #[test]
-    fn reads_pcapng() {
-        use pcap_file::pcapng::PcapNgWriter;
-        use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
-        use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
-        let mut writer = PcapNgWriter::new(Vec::new()).expect("writer");
-        let idb = InterfaceDescriptionBlock {
-            linktype: DataLink::IEEE802_11,
+    fn radiotap_with_fcs_reports_the_sniffed_length_and_channel() {
+        let frame = data_frame(100, 7);
+        let mut bad = with_fcs(&frame);
+        bad[8] |= 0x40; // bad FCS
+        let file = pcap(
+            DataLink::IEEE802_11_RADIOTAP,
+            &[
+                full(1_000_000, with_fcs(&beacon_frame())),
+                full(1_012_345, with_fcs(&frame)),
+                full(1_020_000, bad),
+            ],
+        );
+        let (records, stats) = records(file);
+        assert_eq!(records.len(), 2);
+        assert_eq!(
+            records[0],
+            Record::Beacon {
+                bssid: AP,
+                ssid: b"HomeNet".to_vec(),
+                channel: Some(6)
+            }
+        );
+        let o = observation(&records[1]);
+        assert_eq!(o.len, 104, "802.11 frame plus FCS, radiotap excluded");
+        assert_eq!(o.channel, 6);
+        assert_eq!(o.direction, Direction::ToAp);
+        assert_eq!((o.source, o.bssid), (PHONE, AP));
+        assert_eq!(o.sequence, Some(7));
+        assert_eq!(o.at, Instant::from_millis(12));
+        let expected = Stats {
+            packets: 3,
+            data: 1,
+            beacons: 1,
+            bad_fcs: 1,
+            ..Stats::default()
+        };
+        assert_eq!(stats, expected);
+    }
+
+    #[test]
+    fn reports_the_original_length_of_a_truncated_capture() {
+        let mut packet = radiotap(0);
+        packet.extend_from_slice(&data_frame(200, 1)[..60]);
+        // 14 + 60 bytes captured of a 14 + 200 byte packet.
+        let (records, _) = records(pcap(DataLink::IEEE802_11_RADIOTAP, &[(0, 214, packet)]));
+        assert_eq!(observation(&records[0]).len, 200);
+    }
+
+    #[test]
+    fn skips_truncated_radiotap_headers_and_continues() {
+        let mut short = radiotap(0);
+        short[2] = 200; // claims 200 bytes
+        let mut good = radiotap(0);
+        good.extend_from_slice(&data_frame(90, 2));
+        let file = pcap(
+            DataLink::IEEE802_11_RADIOTAP,
+            &[
+                full(0, short),
+                full(1, radiotap(0)[..6].to_vec()),
+                full(2, good),
+            ],
+        );
+        let (records, stats) = records(file);
+        assert_eq!(records.len(), 1);
+        assert_eq!(observation(&records[0]).len, 90);
+        assert_eq!((stats.packets, stats.malformed), (3, 2));
+    }
+
+    #[test]
+    fn rejects_an_fcs_flag_on_a_frame_shorter_than_the_fcs() {
+        let mut p = radiotap(0x10);
+        p.extend_from_slice(&[0x08, 0x41]);
+        let result = decode(LinkType::Radiotap, &p, PacketMeta::default());
+        assert!(matches!(result, Err(CaptureError::TruncatedPacket)));
+    }
+
+    #[test]
+    fn stops_before_a_vendor_namespace_without_panicking() {
+        // Presence word: only bit 30 (vendor namespace), then a vendor namespace header whose
+        // skip length (0xffff) runs far past the end; the radiotap crate would slice past it.
+        let mut p = vec![0, 0, 14, 0, 0, 0, 0, 0x40, 0x00, 0x10, 0x18, 0, 0xff, 0xff];
+        p.extend_from_slice(&data_frame(50, 3));
+        let record = decode(LinkType::Radiotap, &p, PacketMeta::default()).unwrap();
+        assert_eq!(observation(&record).len, 50);
+    }
+
+    #[test]
+    fn reads_bare_80211() {
+        let frame = data_frame(120, 9);
+        let file = pcap(
+            DataLink::IEEE802_11,
+            &[full(5, frame.clone()), (6, 300, frame[..40].to_vec())],
+        );
+        let (records, _) = records(file);
+        let lengths: Vec<u16> = records.iter().map(|r| observation(r).len).collect();
+        assert_eq!(lengths, [120, 300]);
+        assert_eq!(observation(&records[0]).channel, 0);
+    }
+
+    #[test]
+    fn reads_ethernet_as_from_ap_data() {
+        let mut frame = vec![0xff; 6];
+        frame.extend_from_slice(&PHONE);
+        frame.extend_from_slice(&[0x08, 0x00]);
+        frame.resize(42 + 17, 0);
+        frame[14] = 0x45; // IPv4, 20-byte header
+        frame[23] = 17; // UDP
+        let mut icmp = frame.clone();
+        icmp[23] = 1;
+        let file = pcap(
+            DataLink::ETHERNET,
+            &[full(0, frame), full(1, vec![0; 10]), full(2, icmp)],
+        );
+        let (records, stats) = records(file);
+        assert_eq!(
+            records.last(),
+            Some(&Record::Other),
+            "ICMP is not provisioning traffic"
+        );
+        let o = observation(&records[0]);
+        assert_eq!(o.len, 59);
+        assert_eq!(o.direction, Direction::FromAp);
+        assert_eq!(
+            (o.source, o.destination, o.bssid),
+            (PHONE, [0xff; 6], [0; 6])
+        );
+        assert_eq!(o.sequence, None);
+        assert_eq!(stats.truncated, 1);
+    }
+
+    #[test]
+    fn rejects_an_unsupported_link_type() {
+        let result = FileCapture::new(Cursor::new(pcap(DataLink::LINUX_SLL, &[])), "sll.pcap");
+        assert!(matches!(
+            result,
+            Err(CaptureError::UnsupportedLinkType(113))
+        ));
+    }
+
+    fn pcapng() -> Vec<u8> {
+        let mut writer = PcapNgWriter::new(Vec::new()).unwrap();
+        let nanosecond = InterfaceDescriptionBlock {
+            linktype: DataLink::IEEE802_11_RADIOTAP,
             snaplen: 0,
-            options: vec![],
+            options: vec![InterfaceDescriptionOption::IfTsResol(9)],
         };
-        writer.write_pcapng_block(idb).expect("idb");
-        let frame = data_frame(90);
-        let epb = EnhancedPacketBlock {
-            interface_id: 0,
-            timestamp: Duration::from_secs(1),
-            original_len: 90,
-            data: Cow::Borrowed(&frame),
-            options: vec![],
-        };
-        writer.write_pcapng_block(epb).expect("epb");
-        let bytes = writer.into_inner();
-        let capture = read_file(&temp("ok.pcapng", &bytes)).expect("pcapng");
-        assert_eq!(capture.observations.len(), 1);
-        assert_eq!(capture.observations[0].len, 90);
-        for n in 0..bytes.len() {
-            let _ = read_file(&temp("prefix.pcapng", &bytes[..n]));
+        // No if_tsresol: microseconds. pcap-file writes a Duration's nanosecond count as the raw
+        // timestamp, so N ns below means N µs in the file.
+        let microsecond = InterfaceDescriptionBlock::new(DataLink::IEEE802_11, 0);
+        let unsupported = InterfaceDescriptionBlock::new(DataLink::LINUX_SLL, 0);
+        writer.write_pcapng_block(nanosecond).unwrap();
+        writer.write_pcapng_block(microsecond).unwrap();
+        writer.write_pcapng_block(unsupported).unwrap();
+        let packets = [
+            (
+                0,
+                Duration::from_secs(1_700_000_000),
+                with_fcs(&data_frame(80, 1)),
+            ),
+            (
+                1,
+                Duration::from_nanos(1_700_000_000_250_000),
+                data_frame(81, 2),
+            ),
+            (2, Duration::from_nanos(1), vec![0; 20]),
+        ];
+        for (interface_id, timestamp, data) in packets {
+            let block = EnhancedPacketBlock {
+                interface_id,
+                timestamp,
+                original_len: u32::try_from(data.len()).unwrap(),
+                data: Cow::Owned(data),
+                options: vec![],
+            };
+            writer.write_pcapng_block(block).unwrap();
         }
+        writer.into_inner()
+    }
+
+    #[test]
+    fn reads_pcapng_with_per_interface_time_resolution() {
+        let mut reader = FileCapture::new(Cursor::new(pcapng()), "test.pcapng").unwrap();
+        assert_eq!(reader.format(), Format::PcapNg);
+        let records = reader.by_ref().collect::<Result<Vec<_>, _>>().unwrap();
+        assert_eq!(records.len(), 2);
+        let a = observation(&records[0]);
+        let b = observation(&records[1]);
+        assert_eq!((a.len, a.channel, a.at), (84, 6, Instant::from_millis(0)));
+        assert_eq!((b.len, b.channel, b.at), (81, 0, Instant::from_millis(250)));
+        assert_eq!((reader.stats().packets, reader.stats().unsupported), (3, 1));
+        assert_eq!(reader.skipped(), 1);
+    }
+
+    #[test]
+    fn converts_pcapng_time_units() {
+        assert_eq!(units_to_nanos(5, 6), 5_000);
+        assert_eq!(units_to_nanos(5, 9), 5);
+        assert_eq!(units_to_nanos(5_000, 12), 5);
+        assert_eq!(units_to_nanos(3, 0x80 | 1), 1_500_000_000);
+        assert_eq!(units_to_nanos(u64::MAX, 127), 0);
+        assert_eq!(units_to_nanos(u64::MAX, 0xff), 0);
+    }
+
+    #[test]
+    fn maps_frequencies_to_channels() {
+        let cases = [
+            (2412, 1),
+            (2437, 6),
+            (2472, 13),
+            (2484, 14),
+            (5180, 36),
+            (5825, 165),
+            (4920, 184),
+            (2413, 0),
+            (5955, 0),
+            (900, 0),
+        ];
+        for (freq, channel) in cases {
+            assert_eq!(channel_of(freq), channel, "{freq} MHz");
+        }
+    }
+
+    #[test]
+    fn rejects_garbage_and_bad_headers() {
+        let open = |bytes: Vec<u8>| FileCapture::new(Cursor::new(bytes), "test");
+        assert!(matches!(
+            open(vec![0x42; 100]),
+            Err(CaptureError::NotACapture { .. })
+        ));
+        assert!(matches!(
+            open(Vec::new()),
+            Err(CaptureError::NotACapture { .. })
+        ));
+        let short = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0];
+        assert!(matches!(open(short), Err(CaptureError::NotACapture { .. })));
+        let mut ng = pcapng();
+        ng[8] ^= 0xff; // the section's byte-order magic
+        assert!(matches!(open(ng), Err(CaptureError::NotACapture { .. })));
+        let missing = read_file("/nonexistent/wifiprov/capture.pcap");
+        assert!(matches!(missing, Err(CaptureError::Io { .. })));
+    }
+
+    fn small_pcap() -> Vec<u8> {
+        pcap(
+            DataLink::IEEE802_11_RADIOTAP,
+            &[
+                full(0, with_fcs(&beacon_frame())),
+                full(10, with_fcs(&data_frame(30, 1))),
+            ],
+        )
+    }
+
+    /// Reads everything: the record count or the first error. Must not panic.
+    fn drain(bytes: &[u8]) -> Result<usize, CaptureError> {
+        let mut n = 0;
+        for record in FileCapture::new(Cursor::new(bytes.to_vec()), "fuzz")? {
+            record?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    #[test]
+    fn every_prefix_is_ok_or_an_error() {
+        for file in [small_pcap(), pcapng()] {
+            assert!(drain(&file).unwrap() >= 2);
+            for n in 0..file.len() {
+                let result = drain(&file[..n]);
+                if n < 24 {
+                    assert!(result.is_err(), "prefix {n}: {result:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mutated_files_and_random_packets_never_panic() {
+        let seed = 0x2545_f491_4f6c_dd1du64;
+        println!("seed {seed:#x}");
+        let mut state = seed;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let files = [small_pcap(), pcapng()];
+        for round in 0..2_000 {
+            let mut file = files[round % 2].clone();
+            for _ in 0..1 + next() % 8 {
+                let at = usize::try_from(next() % file.len() as u64).unwrap();
+                file[at] = next() as u8;
+            }
+            let _ = drain(&file);
+        }
+        for _ in 0..20_000 {
+            let len = usize::try_from(next() % 64).unwrap();
+            let mut packet: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if let Some(version) = packet.first_mut() {
+                *version = 0;
+            }
+            for link in [LinkType::Radiotap, LinkType::Ieee80211, LinkType::Ethernet] {
+                let _ = decode(link, &packet, PacketMeta::default());
+            }
+        }
+    }
+
+    #[test]
+    fn read_file_collects_observations_and_networks() {
+        let dir = std::env::temp_dir().join(format!("wifiprov-capture-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("small.pcap");
+        std::fs::write(&path, small_pcap()).unwrap();
+        let capture = read_file(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(capture.observations.len(), 1);
+        assert_eq!(capture.networks, [(AP, b"HomeNet".to_vec(), Some(6))]);
+        assert_eq!(capture.ssid_of(&AP), Some(&b"HomeNet"[..]));
+        assert_eq!(capture.stats.packets, 2);
     }
 }
