@@ -40,6 +40,7 @@ fn bench(c: &mut Criterion) {
             .position(|o| probe.feed(o) == wifiprov_sniff::Progress::Complete)
             .expect("the stream decodes");
         obs.truncate(used + 1);
+        println!("{name}: {} observations up to the result", obs.len());
         group.throughput(Throughput::Elements(obs.len() as u64));
         group.bench_function(name, |b| {
             b.iter(|| {
