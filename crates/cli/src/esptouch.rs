@@ -106,7 +106,7 @@ fn send(args: &SendArgs) -> Result<()> {
         iface: args.iface.clone(),
         timeout: Duration::from_secs_f64(args.timeout.max(0.0)),
         devices: args.devices,
-        ..V1SendOptions::default()
+        ..V1SendOptions::for_encoder(&encoder)
     };
     let stop = crate::stop_flag();
     let json = args.json;

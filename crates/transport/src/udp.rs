@@ -289,6 +289,22 @@ pub struct V1SendOptions {
     pub fill: u8,
 }
 
+impl V1SendOptions {
+    /// Options that send `encoder`'s guide and data cycle, expecting its ack token; other fields
+    /// at their defaults.
+    #[must_use]
+    pub fn for_encoder(encoder: &wifiprov_esptouch::v1::Encoder) -> Self {
+        Self {
+            guide: encoder.guide().to_vec(),
+            triplets: (0..encoder.datum_count())
+                .map(|p| encoder.triplet_at(p))
+                .collect(),
+            token: encoder.total_len(),
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for V1SendOptions {
     fn default() -> Self {
         Self {

@@ -37,9 +37,6 @@ fn sender_emits_guide_then_triplets_in_order() {
     let port = receiver.local_addr().expect("addr").port();
     let e = encoder();
     let options = V1SendOptions {
-        guide: e.guide().to_vec(),
-        triplets: (0..e.datum_count()).map(|p| e.triplet_at(p)).collect(),
-        token: e.total_len(),
         destination: Destination::Address(Ipv4Addr::LOCALHOST),
         port,
         timing: Timing {
@@ -51,7 +48,7 @@ fn sender_emits_guide_then_triplets_in_order() {
         timeout: Duration::from_millis(300),
         devices: 1,
         ack_port: free_port(),
-        ..V1SendOptions::default()
+        ..V1SendOptions::for_encoder(&e)
     };
     let stop = AtomicBool::new(false);
     let devices = provision_v1(&options, Ipv4Addr::LOCALHOST, &stop, |_| {}).expect("send");
@@ -87,9 +84,6 @@ fn a_device_that_acks_thirty_times_is_reported_once() {
     let ack_port = free_port();
     let e = encoder();
     let options = V1SendOptions {
-        guide: e.guide().to_vec(),
-        triplets: (0..e.datum_count()).map(|p| e.triplet_at(p)).collect(),
-        token: e.total_len(),
         destination: Destination::Address(Ipv4Addr::LOCALHOST),
         port: free_port(),
         timeout: Duration::from_secs(5),
@@ -99,7 +93,7 @@ fn a_device_that_acks_thirty_times_is_reported_once() {
             sending: Duration::from_millis(100),
             ..Timing::default()
         },
-        ..V1SendOptions::default()
+        ..V1SendOptions::for_encoder(&e)
     };
     let ack = Ack {
         token: e.total_len(),
