@@ -38,6 +38,7 @@
 extern crate std;
 
 mod crc;
+pub mod hop;
 pub mod ieee80211;
 mod observation;
 
