@@ -111,6 +111,10 @@ fn demo() -> Result<()> {
     }
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn yes(b: bool) -> &'static str {
     if b { "yes" } else { "NO" }
 }
@@ -118,9 +122,12 @@ fn yes(b: bool) -> &'static str {
 fn run_case(binary: &Path, out_dir: &Path, case: &Case) -> Result<Outcome> {
     let started = Instant::now();
     let device_log = std::fs::File::create(out_dir.join(format!("{}-device.log", case.method)))?;
+    let state_dir = out_dir.join(format!("{}-state", case.method));
+    let _ = std::fs::remove_dir_all(&state_dir);
     let device = Command::new(binary)
         .args(["device", "--iface", "lo", "--methods", case.method])
-        .args(["--timeout", "60", "--json"])
+        .args(["--timeout", "60", "--json", "--state-dir"])
+        .arg(&state_dir)
         .stdout(Stdio::piped())
         .stderr(device_log)
         .spawn()
@@ -162,10 +169,26 @@ fn run_case(binary: &Path, out_dir: &Path, case: &Case) -> Result<Outcome> {
         out_dir.join(format!("{}-sender.json", case.method)),
         &sender.stdout,
     )?;
-    let device_json: Value = serde_json::from_slice(&device_out.stdout).unwrap_or(Value::Null);
+    // The device prints one JSON event per line; the last is "provisioned".
+    let events: Vec<Value> = String::from_utf8_lossy(&device_out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let provisioned = events
+        .iter()
+        .find(|e| e["event"] == "provisioned")
+        .cloned()
+        .unwrap_or(Value::Null);
     let sender_json: Value = serde_json::from_slice(&sender.stdout).unwrap_or(Value::Null);
-    let decoded = device_json["ssid"].is_string();
-    let matches = device_json["ssid"] == case.ssid && device_json["password"] == case.password;
+    let decoded = provisioned["ssid"].is_string();
+    // The password is never printed: check what the device stored.
+    let stored: Value = std::fs::read(state_dir.join("credentials.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    let matches = provisioned["ssid"] == case.ssid
+        && stored["ssid_hex"] == hex(case.ssid.as_bytes())
+        && stored["password_hex"] == hex(case.password.as_bytes());
     let acked = sender_json["devices"]
         .as_array()
         .is_some_and(|d| !d.is_empty());
@@ -174,7 +197,10 @@ fn run_case(binary: &Path, out_dir: &Path, case: &Case) -> Result<Outcome> {
         decoded,
         acked,
         matches,
-        decode_ms: device_json["decode_ms"].as_u64(),
+        decode_ms: provisioned["credentials_ms"]
+            .as_u64()
+            .zip(provisioned["lock_ms"].as_u64())
+            .map(|(c, l)| c.saturating_sub(l)),
         total_ms,
         note: "loopback: real UDP on lo, raw-socket sniffer, UDP ack".to_owned(),
     })

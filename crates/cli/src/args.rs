@@ -129,24 +129,63 @@ pub(crate) struct DecodeArgs {
     pub(crate) no_scan: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum Method {
     /// ESP-TOUCH v1.
     EsptouchV1,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum BackendArg {
+    /// wpa_supplicant's control socket (started if not running).
+    WpaSupplicant,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct DeviceArgs {
-    /// Interface to sniff on: a monitor-mode interface (radiotap), or any Ethernet-framed
-    /// interface such as `lo` for the loopback demo.
+    /// TOML configuration file; command-line options override its values.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Wi-Fi interface to provision (monitor mode while listening), or an Ethernet-framed
+    /// interface such as `lo` for the loopback demo (no radio control, no join).
     #[arg(long)]
-    pub(crate) iface: String,
+    pub(crate) iface: Option<String>,
     /// Provisioning methods to listen for.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "esptouch-v1")]
-    pub(crate) methods: Vec<Method>,
-    /// Give up after this many seconds (0 = never).
-    #[arg(long, default_value_t = 0.0)]
-    pub(crate) timeout: f64,
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub(crate) methods: Option<Vec<Method>>,
+    /// How to join the decoded network.
+    #[arg(long, value_enum)]
+    pub(crate) backend: Option<BackendArg>,
+    /// State directory (credentials file, 0600).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state_dir: Option<PathBuf>,
+    /// Channels to hop over, e.g. 1,6,11 (default 1..13).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) channels: Option<Vec<u8>>,
+    /// Dwell per channel while hopping, in ms (default 100).
+    #[arg(long)]
+    pub(crate) dwell_ms: Option<u64>,
+    /// Give up listening after this many seconds (default: never).
+    #[arg(long)]
+    pub(crate) timeout: Option<f64>,
+    /// Association time limit in seconds (default 20).
+    #[arg(long)]
+    pub(crate) connect_timeout: Option<f64>,
+    /// DHCP time limit in seconds (default 20).
+    #[arg(long)]
+    pub(crate) dhcp_timeout: Option<f64>,
+    /// DHCP client command, `{iface}` replaced (default: wait for an address from elsewhere).
+    #[arg(long)]
+    pub(crate) dhcp_command: Option<String>,
+    /// wpa_supplicant control directory (default /run/wpa_supplicant).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) wpa_ctrl_dir: Option<PathBuf>,
+    /// Command run (through `sh -c`) on every state change, with WIFIPROV_EVENT and
+    /// WIFIPROV_EVENT_JSON in its environment.
+    #[arg(long)]
+    pub(crate) hook: Option<String>,
     /// MAC address to put in the ack (default: the interface's).
     #[arg(long)]
     pub(crate) mac: Option<String>,
@@ -156,10 +195,10 @@ pub(crate) struct DeviceArgs {
     /// Do not send the ack.
     #[arg(long)]
     pub(crate) no_ack: bool,
-    /// Print the password in the human-readable output (JSON always has it).
+    /// Keep running after a successful provisioning (listen again).
     #[arg(long)]
-    pub(crate) show_password: bool,
-    /// One JSON object on stdout when done.
+    pub(crate) keep_running: bool,
+    /// JSON event stream on stdout, one object per line.
     #[arg(long)]
     pub(crate) json: bool,
 }

@@ -12,4 +12,6 @@
 )]
 
 pub mod capture;
+pub mod device;
+pub mod front;
 pub mod udp;

@@ -1,133 +1,492 @@
-//! Real sockets on loopback: the sender emits the schedule's lengths in order, and the device's
-//! ack reaches the listener and is reported once.
+//! Real UDP on loopback: the ESP-TOUCH v1 sender's datagrams, the ack listener, the device's
+//! ack sender, and the two together. Every wait is bounded; nothing here takes a second.
 
-use std::net::{Ipv4Addr, UdpSocket};
-use std::sync::atomic::AtomicBool;
+use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use wifiprov_esptouch::v1::{Ack, Config, Encoder};
+use wifiprov_esptouch::v1::{Ack, Config, Encoder, GUIDE};
 use wifiprov_transport::udp::{
-    AckOptions, Destination, Timing, V1SendOptions, provision_v1, send_v1_ack,
+    self, AckListener, AckOptions, Destination, Finish, ListenOptions, SendEvent, Timing, UdpError,
+    V1SendOptions,
 };
 
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
+/// Upper bound for any wait in these tests.
+const LIMIT: Duration = Duration::from_secs(5);
+
+const BSSID: [u8; 6] = [0x24, 0x0a, 0xc4, 0x77, 0x00, 0x01];
 
 fn encoder() -> Encoder {
     Encoder::new(&Config::new(
-        b"HomeNet",
-        b"pw",
-        [2, 0, 0, 0, 0, 1],
-        [127, 0, 0, 1],
+        b"TestAP",
+        b"12345678",
+        BSSID,
+        Ipv4Addr::LOCALHOST.octets(),
     ))
-    .expect("valid")
+    .unwrap()
 }
 
-#[test]
-fn sender_emits_guide_then_triplets_in_order() {
-    let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    receiver
-        .set_read_timeout(Some(Duration::from_millis(500)))
-        .expect("timeout");
-    let port = receiver.local_addr().expect("addr").port();
-    let e = encoder();
-    let options = V1SendOptions {
+fn ack(token: u8, last: u8) -> Ack {
+    Ack {
+        token,
+        mac: [0x24, 0x0a, 0xc4, 0, 0, last],
+        ip: [192, 168, 4, last],
+    }
+}
+
+/// Fast acks to 127.0.0.1:`port`, without the broadcast.
+fn quick_acks(port: u16, rounds: u32) -> AckOptions {
+    AckOptions {
+        first_delay: Duration::ZERO,
+        rounds,
+        interval: Duration::from_millis(1),
+        port,
+        broadcast: false,
+        ..AckOptions::default()
+    }
+}
+
+/// A receiver on 127.0.0.1 with a large buffer and a short read timeout.
+fn sink() -> UdpSocket {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let _ = socket2::SockRef::from(&socket).set_recv_buffer_size(4 << 20);
+    socket
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    socket
+}
+
+/// A port that was free a moment ago.
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Options that send to `port` on loopback and listen on loopback (port `ack_port`).
+fn loopback_options(encoder: &Encoder, port: u16, ack_port: u16) -> V1SendOptions {
+    V1SendOptions {
         destination: Destination::Address(Ipv4Addr::LOCALHOST),
         port,
-        timing: Timing {
-            gap: Duration::from_millis(1),
-            guide: Duration::from_millis(20),
-            cycle: Duration::from_millis(400),
-            sending: Duration::from_millis(200),
-        },
-        timeout: Duration::from_millis(300),
-        devices: 1,
-        ack_port: free_port(),
-        ..V1SendOptions::for_encoder(&e)
-    };
-    let stop = AtomicBool::new(false);
-    let devices = provision_v1(&options, Ipv4Addr::LOCALHOST, &stop, |_| {}).expect("send");
-    assert!(devices.is_empty());
-    let mut got = Vec::new();
-    let mut buf = [0u8; 2048];
-    while let Ok((len, _)) = receiver.recv_from(&mut buf) {
-        assert!(
-            buf[..len].iter().all(|&b| b == b'1'),
-            "payload is ASCII '1'"
-        );
-        got.push(len as u16);
+        ack_port,
+        listen_address: Ipv4Addr::LOCALHOST,
+        timeout: LIMIT,
+        ..V1SendOptions::for_encoder(encoder)
     }
-    let guides = got.iter().take_while(|&&l| l >= 512).count();
-    assert!(
-        guides >= 4 && guides % 4 == 0,
-        "whole guide quartets first: {guides}"
-    );
-    assert_eq!(&got[..4], &[515, 514, 513, 512]);
-    let data: Vec<u16> = got[guides..]
-        .iter()
-        .copied()
-        .take_while(|&l| l < 512)
-        .collect();
-    let cycle: Vec<u16> = e.data_cycle().collect();
-    let expected: Vec<u16> = cycle.iter().copied().cycle().take(data.len()).collect();
-    assert!(data.len() >= 30, "enough data sent: {}", data.len());
-    assert_eq!(data, expected);
 }
 
 #[test]
-fn a_device_that_acks_thirty_times_is_reported_once() {
-    let ack_port = free_port();
-    let e = encoder();
-    let options = V1SendOptions {
-        destination: Destination::Address(Ipv4Addr::LOCALHOST),
-        port: free_port(),
-        timeout: Duration::from_secs(5),
-        devices: 0,
-        ack_port,
-        timing: Timing {
-            sending: Duration::from_millis(100),
-            ..Timing::default()
-        },
-        ..V1SendOptions::for_encoder(&e)
+fn listener_reports_a_device_once_although_thirty_acks_arrive() {
+    let listener = AckListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0), None).unwrap();
+    let port = listener.local_addr().port();
+    let token = encoder().total_len();
+    let options = ListenOptions {
+        token,
+        devices: 2,
+        timeout: LIMIT,
     };
-    let ack = Ack {
-        token: e.total_len(),
-        mac: [0x24, 0x0a, 0xc4, 1, 2, 3],
-        ip: [127, 0, 0, 1],
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let (devices, reported) = std::thread::scope(|scope| {
+        let listening = scope.spawn(|| {
+            let mut reported = Vec::new();
+            let devices = listener
+                .listen(&options, started, &stop, |device| reported.push(*device))
+                .unwrap();
+            (devices, reported)
+        });
+        // Noise first: a short datagram and an ack with another token.
+        let noise = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let target = ("127.0.0.1", port);
+        noise.send_to(b"hello", target).unwrap();
+        noise.send_to(&ack(token ^ 0xff, 9).emit(), target).unwrap();
+        // Device A: 30 rounds. Device B once, after them: the listener ends on B, so it has
+        // processed all 30 of A's acks by then.
+        udp::send_v1_ack(&ack(token, 1), Ipv4Addr::LOCALHOST, &quick_acks(port, 30)).unwrap();
+        udp::send_v1_ack(&ack(token, 2), Ipv4Addr::LOCALHOST, &quick_acks(port, 1)).unwrap();
+        listening.join().unwrap()
+    });
+    assert!(started.elapsed() < LIMIT, "ended on the second device");
+    assert_eq!(devices, reported);
+    assert_eq!(devices.len(), 2, "{devices:?}");
+    assert_eq!(devices[0].mac, ack(token, 1).mac);
+    assert_eq!(devices[0].ip, Ipv4Addr::new(192, 168, 4, 1));
+    assert_eq!(devices[0].from.ip(), Ipv4Addr::LOCALHOST);
+    assert_eq!(devices[1].mac, ack(token, 2).mac);
+}
+
+#[test]
+fn listener_stops_at_the_timeout_and_on_the_stop_flag() {
+    let listener = AckListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0), None).unwrap();
+    let mut options = ListenOptions::new(23);
+    options.timeout = Duration::from_millis(60);
+    let never = AtomicBool::new(false);
+    let started = Instant::now();
+    let devices = listener.listen(&options, started, &never, |_| {}).unwrap();
+    assert!(devices.is_empty());
+    assert!(started.elapsed() < LIMIT);
+
+    options.timeout = LIMIT;
+    let stopped = AtomicBool::new(true);
+    let started = Instant::now();
+    assert!(
+        listener
+            .listen(&options, started, &stopped, |_| {})
+            .unwrap()
+            .is_empty()
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
+fn ack_with_broadcast_succeeds_on_loopback() {
+    let receiver = sink();
+    let port = receiver.local_addr().unwrap().port();
+    let options = AckOptions {
+        broadcast: true,
+        ..quick_acks(port, 2)
     };
-    let wrong_token = Ack {
-        token: 1,
-        mac: [9; 6],
-        ..ack
+    let token = encoder().total_len();
+    udp::send_v1_ack(&ack(token, 7), Ipv4Addr::LOCALHOST, &options).unwrap();
+    let mut buffer = [0u8; 64];
+    let (len, _) = receiver.recv_from(&mut buffer).unwrap();
+    assert_eq!(buffer[..len], ack(token, 7).emit());
+}
+
+#[test]
+fn ack_sender_stops_on_the_flag() {
+    let options = AckOptions {
+        stop: Some(Arc::new(AtomicBool::new(true))),
+        ..quick_acks(free_port(), 30)
     };
     let started = Instant::now();
+    udp::send_v1_ack(&ack(23, 1), Ipv4Addr::LOCALHOST, &options).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
+fn sender_emits_guide_quartets_then_the_encoders_triplets_in_order() {
+    let encoder = encoder();
+    let receiver = sink();
+    let port = receiver.local_addr().unwrap().port();
+    let options = V1SendOptions {
+        timing: Timing {
+            gap: Duration::from_millis(1),
+            guide: Duration::from_millis(40),
+            cycle: Duration::from_millis(120),
+            sending: Duration::from_millis(300),
+        },
+        // Listening goes on briefly after sending: the last burst completes.
+        timeout: Duration::from_millis(400),
+        devices: 0,
+        ..loopback_options(&encoder, port, 0)
+    };
+    let finished = AtomicBool::new(false);
     let stop = AtomicBool::new(false);
-    let devices = std::thread::scope(|s| {
-        s.spawn(|| {
-            let options = AckOptions {
-                first_delay: Duration::from_millis(100),
-                interval: Duration::from_millis(5),
-                port: ack_port,
-                broadcast: false,
-                ..AckOptions::default()
-            };
-            send_v1_ack(&wrong_token, Ipv4Addr::LOCALHOST, &options).expect("ack");
-            send_v1_ack(&ack, Ipv4Addr::LOCALHOST, &options).expect("ack");
-            std::thread::sleep(Duration::from_millis(300));
-            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut events = Vec::new();
+    let (devices, received) = std::thread::scope(|scope| {
+        let receiving = scope.spawn(|| {
+            let mut received: Vec<(usize, bool)> = Vec::new();
+            let mut buffer = [0u8; 2048];
+            let deadline = Instant::now() + LIMIT;
+            while Instant::now() < deadline {
+                match receiver.recv_from(&mut buffer) {
+                    Ok((len, _)) => {
+                        received.push((len, buffer[..len].iter().all(|&b| b == b'1')));
+                    }
+                    // Nothing for 20 ms after the sender returned: done.
+                    Err(_) if finished.load(Ordering::SeqCst) => break,
+                    Err(_) => {}
+                }
+            }
+            received
         });
-        provision_v1(&options, Ipv4Addr::LOCALHOST, &stop, |_| {}).expect("listen")
+        let devices = udp::provision_v1(&options, Ipv4Addr::LOCALHOST, &stop, |event| {
+            events.push(event);
+        });
+        finished.store(true, Ordering::SeqCst);
+        (devices, receiving.join().unwrap())
     });
-    assert_eq!(devices.len(), 1, "{devices:?}");
-    assert_eq!(devices[0].mac, ack.mac);
-    assert_eq!(devices[0].ip, Ipv4Addr::LOCALHOST);
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "stopped by the flag, not the timeout"
+    assert!(devices.unwrap().is_empty());
+    assert!(received.iter().all(|&(_, ones)| ones), "payload is all '1'");
+    let lengths: Vec<u16> = received
+        .iter()
+        .map(|&(len, _)| u16::try_from(len).unwrap())
+        .collect();
+
+    // Split into guide quartets and triplets; triplets never start with 515 (their first
+    // symbol is at most 0xff + 40).
+    let mut at = 0;
+    let mut position = 0;
+    let mut phases = Vec::new();
+    while at < lengths.len() {
+        let rest = &lengths[at..];
+        // A group cut short can only be the very last one (the run ended mid-burst).
+        let guide = rest.first() == Some(&GUIDE[0]);
+        if guide {
+            assert_eq!(
+                rest[..rest.len().min(4)],
+                GUIDE[..rest.len().min(4)],
+                "datagram {at}"
+            );
+        }
+        if phases.last() != Some(&guide) {
+            phases.push(guide);
+        }
+        if guide {
+            at += 4;
+        } else {
+            let expected = encoder.triplet_at(position);
+            assert_eq!(
+                rest[..rest.len().min(3)],
+                expected[..rest.len().min(3)],
+                "datagram {at}: triplet at position {position}"
+            );
+            position += 1;
+            at += 3;
+        }
+    }
+    assert_eq!(at, lengths.len(), "the last burst is complete");
+    assert_eq!(phases.first(), Some(&true), "starts with the guide code");
+    assert!(phases.len() >= 3, "guide, data, guide at least: {phases:?}");
+    assert!(position > 0);
+
+    // Events: Started, phases matching what arrived, Done with the datagram count.
+    assert!(matches!(events.first(), Some(SendEvent::Started { .. })));
+    let phase_events: Vec<bool> = events
+        .iter()
+        .filter_map(|e| match e {
+            SendEvent::Phase { guide } => Some(*guide),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(phase_events, phases);
+    assert!(events.contains(&SendEvent::Listening));
+    assert_eq!(
+        events.last(),
+        Some(&SendEvent::Done {
+            datagrams: lengths.len() as u64,
+            devices: 0,
+            finish: Finish::Timeout,
+        })
     );
+}
+
+#[test]
+fn provisions_a_device_over_loopback_and_stops_sending() {
+    let encoder = encoder();
+    let token = encoder.total_len();
+    let receiver = sink();
+    let ack_port = free_port();
+    let options = V1SendOptions {
+        timing: Timing {
+            gap: Duration::from_millis(1),
+            ..Timing::default()
+        },
+        ..loopback_options(&encoder, receiver.local_addr().unwrap().port(), ack_port)
+    };
+    let stop = AtomicBool::new(false);
+    let mut events = Vec::new();
+    let started = Instant::now();
+    let devices = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // The device: once the phone sends (its listener is bound by then), acknowledge
+            // 30 times.
+            let mut buffer = [0u8; 2048];
+            let deadline = Instant::now() + LIMIT;
+            while receiver.recv_from(&mut buffer).is_err() {
+                if Instant::now() > deadline {
+                    return;
+                }
+            }
+            udp::send_v1_ack(
+                &ack(token, 3),
+                Ipv4Addr::LOCALHOST,
+                &quick_acks(ack_port, 30),
+            )
+            .unwrap();
+        });
+        udp::provision_v1(&options, Ipv4Addr::LOCALHOST, &stop, |event| {
+            events.push(event);
+        })
+        .unwrap()
+    });
+    assert!(started.elapsed() < LIMIT, "returned on the first device");
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].mac, ack(token, 3).mac);
+    assert_eq!(devices[0].ip, Ipv4Addr::new(192, 168, 4, 3));
+    let reported = events
+        .iter()
+        .filter(|e| matches!(e, SendEvent::Device(_)))
+        .count();
+    assert_eq!(reported, 1);
+    assert!(matches!(
+        events.last(),
+        Some(SendEvent::Done {
+            devices: 1,
+            finish: Finish::Devices,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn stop_flag_ends_sending_between_datagrams() {
+    let encoder = encoder();
+    let receiver = sink();
+    let options = V1SendOptions {
+        devices: 0,
+        ..loopback_options(&encoder, receiver.local_addr().unwrap().port(), 0)
+    };
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let mut events = Vec::new();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // Stop after ten datagrams (or at the limit).
+            let mut buffer = [0u8; 2048];
+            let mut count = 0;
+            let deadline = Instant::now() + LIMIT;
+            while count < 10 && Instant::now() < deadline {
+                if receiver.recv_from(&mut buffer).is_ok() {
+                    count += 1;
+                }
+            }
+            stop.store(true, Ordering::SeqCst);
+        });
+        let devices =
+            udp::provision_v1(&options, Ipv4Addr::LOCALHOST, &stop, |e| events.push(e)).unwrap();
+        assert!(devices.is_empty());
+    });
+    assert!(started.elapsed() < LIMIT);
+    assert!(matches!(
+        events.last(),
+        Some(SendEvent::Done {
+            finish: Finish::Stopped,
+            ..
+        })
+    ));
+}
+
+/// The way `wifiprov esptouch send` calls the runtime: an `Arc` flag (as Ctrl-C sets it) and
+/// the event fields it prints.
+#[test]
+fn cli_style_call_with_a_preset_arc_flag_returns_at_once() {
+    let encoder = encoder();
+    let stop = Arc::new(AtomicBool::new(true));
+    let options = V1SendOptions {
+        guide: encoder.guide().to_vec(),
+        triplets: (0..encoder.datum_count())
+            .map(|p| encoder.triplet_at(p))
+            .collect(),
+        token: encoder.total_len(),
+        destination: Destination::Address(Ipv4Addr::LOCALHOST),
+        timeout: LIMIT,
+        devices: 1,
+        ack_port: 0,
+        listen_address: Ipv4Addr::LOCALHOST,
+        ..V1SendOptions::default()
+    };
+    let mut lines = Vec::new();
+    let devices = udp::provision_v1(&options, Ipv4Addr::LOCALHOST, &stop, |event| match event {
+        SendEvent::Started {
+            phone_ip,
+            destination,
+        } => lines.push(format!("{phone_ip} → {destination}:{}", options.port)),
+        SendEvent::Progress {
+            datagrams,
+            elapsed,
+            guide,
+        } => lines.push(format!("{datagrams} {elapsed:?} {guide}")),
+        SendEvent::Listening => lines.push("listening".to_owned()),
+        SendEvent::Device(d) => {
+            lines.push(format!("{:?} {} {} {:?}", d.mac, d.ip, d.from, d.after))
+        }
+        _ => {}
+    })
+    .unwrap();
+    assert!(devices.is_empty());
+    assert_eq!(lines, ["127.0.0.1 → 127.0.0.1:7001"]);
+}
+
+#[test]
+fn unknown_interface_is_reported_before_any_socket() {
+    let options = V1SendOptions {
+        iface: Some("nonexistent0".to_owned()),
+        ..loopback_options(&encoder(), 9, 0)
+    };
+    let stop = AtomicBool::new(false);
+    let result = udp::provision_v1(&options, Ipv4Addr::LOCALHOST, &stop, |_| {});
+    assert!(matches!(result, Err(UdpError::NoSuchInterface(name)) if name == "nonexistent0"));
+    let ack_options = AckOptions {
+        iface: Some("nonexistent0".to_owned()),
+        ..quick_acks(9, 1)
+    };
+    assert!(matches!(
+        udp::send_v1_ack(&ack(23, 1), Ipv4Addr::LOCALHOST, &ack_options),
+        Err(UdpError::NoSuchInterface(_))
+    ));
+    assert!(matches!(
+        udp::interface_ipv4("nonexistent0"),
+        Err(UdpError::NoSuchInterface(_))
+    ));
+}
+
+#[test]
+fn invalid_options_are_rejected() {
+    let options = V1SendOptions::default();
+    let stop = AtomicBool::new(false);
+    assert!(matches!(
+        udp::provision_v1(&options, Ipv4Addr::LOCALHOST, &stop, |_| {}),
+        Err(UdpError::InvalidOptions(_))
+    ));
+}
+
+/// `SO_BINDTODEVICE` needs `CAP_NET_RAW`: without it the test says so and passes.
+#[test]
+fn binds_to_loopback_by_name_in_both_modes() {
+    let encoder = encoder();
+    let receiver = sink();
+    let port = receiver.local_addr().unwrap().port();
+    for destination in [
+        Destination::Address(Ipv4Addr::LOCALHOST),
+        Destination::Multicast,
+    ] {
+        let options = V1SendOptions {
+            iface: Some("lo".to_owned()),
+            destination,
+            timing: Timing {
+                gap: Duration::from_millis(1),
+                sending: Duration::from_millis(30),
+                ..Timing::default()
+            },
+            timeout: Duration::from_millis(60),
+            devices: 0,
+            ..loopback_options(&encoder, port, 0)
+        };
+        let stop = AtomicBool::new(false);
+        match udp::provision_v1(&options, Ipv4Addr::LOCALHOST, &stop, |_| {}) {
+            Ok(devices) => assert!(devices.is_empty()),
+            Err(UdpError::Socket { source, .. })
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                eprintln!("skipped: binding to an interface needs CAP_NET_RAW");
+                return;
+            }
+            Err(e) => panic!("{destination:?}: {e:?}"),
+        }
+    }
+    // The unicast run reached the sink through `lo`.
+    let mut buffer = [0u8; 2048];
+    let (len, _) = receiver.recv_from(&mut buffer).unwrap();
+    assert_eq!(len, 515);
+    let ack_options = AckOptions {
+        iface: Some("lo".to_owned()),
+        broadcast: true,
+        ..quick_acks(port, 1)
+    };
+    udp::send_v1_ack(&ack(23, 1), Ipv4Addr::LOCALHOST, &ack_options).unwrap();
 }

@@ -1,0 +1,406 @@
+//! The Linux device daemon: sniff (hopping channels until a decoder locks), decode, return to
+//! managed mode, join, wait for an address, acknowledge — and go back to listening if joining
+//! fails. It reports every state change as an [`Event`].
+//!
+//! On an interface without a wiphy (e.g. `lo` in the loopback demo) there is no radio to control
+//! and no network to join: the daemon sniffs, decodes and acknowledges from the interface's own
+//! address.
+
+pub mod radio;
+pub mod store;
+pub mod wpa;
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use wifiprov_esptouch::v1;
+use wifiprov_sniff::Mac;
+use wifiprov_sniff::hop::{Hopper, Tune};
+
+use crate::capture::{CaptureError, LiveCapture};
+use crate::front::{Decoded, Front, Method, Step};
+use crate::udp::{AckOptions, UdpError, send_v1_ack};
+
+/// How the device joins the decoded network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// wpa_supplicant through its control socket (started if not running).
+    WpaSupplicant,
+}
+
+/// Daemon configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The Wi-Fi interface (or an Ethernet-framed one for the loopback demo).
+    pub iface: String,
+    /// Methods to listen for.
+    pub methods: Vec<Method>,
+    /// Join backend.
+    pub backend: Backend,
+    /// Where credentials are stored (0700 directory, 0600 file).
+    pub state_dir: PathBuf,
+    /// Channels to hop over (empty = 1..=13).
+    pub channels: Vec<u8>,
+    /// Dwell per channel while hopping.
+    pub dwell: Duration,
+    /// Give up listening after this long (`None` = never).
+    pub listen_timeout: Option<Duration>,
+    /// Association time limit.
+    pub connect_timeout: Duration,
+    /// DHCP time limit.
+    pub dhcp_timeout: Duration,
+    /// DHCP client command (`{iface}` replaced); `None` = wait for an address from elsewhere.
+    pub dhcp_command: Option<String>,
+    /// wpa_supplicant control directory.
+    pub wpa_ctrl_dir: PathBuf,
+    /// Send the ack after joining.
+    pub ack: bool,
+    /// Ack cadence.
+    pub ack_options: AckOptions,
+    /// MAC to announce in the ack (default: the interface's).
+    pub mac: Option<Mac>,
+    /// IPv4 to announce (default: the interface's after joining).
+    pub ip: Option<Ipv4Addr>,
+    /// Stop after the first successful provisioning.
+    pub once: bool,
+}
+
+impl Config {
+    /// Defaults for `iface`.
+    #[must_use]
+    pub fn new(iface: &str) -> Self {
+        Self {
+            iface: iface.to_owned(),
+            methods: vec![Method::EsptouchV1],
+            backend: Backend::WpaSupplicant,
+            state_dir: PathBuf::from("/var/lib/wifiprov"),
+            channels: Vec::new(),
+            dwell: Duration::from_millis(100),
+            listen_timeout: None,
+            connect_timeout: Duration::from_secs(20),
+            dhcp_timeout: Duration::from_secs(20),
+            dhcp_command: None,
+            wpa_ctrl_dir: PathBuf::from("/run/wpa_supplicant"),
+            ack: true,
+            ack_options: AckOptions::default(),
+            mac: None,
+            ip: None,
+            once: true,
+        }
+    }
+}
+
+/// A state change (the `--json` event stream and the hook are made of these).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Sniffing (hopping or, on a wired interface, fixed).
+    Listening {
+        /// Wireless (hopping) or the wired demo.
+        hopping: bool,
+    },
+    /// A decoder locked on a phone.
+    Locked {
+        /// Method.
+        method: Method,
+        /// Channel.
+        channel: u8,
+        /// The phone.
+        sender: Mac,
+        /// Its BSSID.
+        bssid: Mac,
+    },
+    /// Decoding progress.
+    Progress {
+        /// Units known.
+        have: u16,
+        /// Units needed.
+        need: Option<u16>,
+    },
+    /// Verified credentials (the event carries no password).
+    Credentials {
+        /// The result.
+        decoded: Decoded,
+    },
+    /// Joining the network.
+    Joining {
+        /// SSID bytes.
+        ssid: Vec<u8>,
+    },
+    /// Joined with an address.
+    Joined {
+        /// The device's IPv4 address.
+        ip: Ipv4Addr,
+    },
+    /// Joining failed; back to listening.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// The ack went out.
+    AckSent {
+        /// To this phone address.
+        phone: Ipv4Addr,
+        /// Rounds sent.
+        rounds: u32,
+    },
+}
+
+/// Daemon failure (not a failed join: that is an [`Event::Failed`] and the daemon goes on).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DaemonError {
+    /// Capture failed.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// Radio control failed.
+    #[error(transparent)]
+    Radio(#[from] radio::RadioError),
+    /// The ack could not be sent.
+    #[error(transparent)]
+    Ack(#[from] UdpError),
+    /// The credential store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// Listening timed out.
+    #[error("no credentials within {0} s")]
+    ListenTimeout(u64),
+    /// Stopped by the caller.
+    #[error("stopped")]
+    Stopped,
+}
+
+/// The outcome of a provisioning round.
+#[derive(Debug)]
+pub struct Provisioned {
+    /// What was decoded.
+    pub decoded: Decoded,
+    /// The device's address (for the wired demo: the interface's).
+    pub ip: Ipv4Addr,
+    /// Time from start (or the previous failure) to the lock.
+    pub lock_after: Option<Duration>,
+    /// Time to credentials.
+    pub credentials_after: Duration,
+    /// Time to joined.
+    pub joined_after: Option<Duration>,
+}
+
+/// Runs the daemon until provisioned (with `once`), the listen timeout passes, or `stop` is set.
+///
+/// # Errors
+/// A [`DaemonError`]; the interface is returned to managed mode on every exit path.
+pub fn run(
+    config: &Config,
+    stop: &AtomicBool,
+    mut events: impl FnMut(&Event),
+) -> Result<Provisioned, DaemonError> {
+    let wireless = radio::is_wireless(&config.iface);
+    let store = store::Store::open(&config.state_dir)?;
+    let started = Instant::now();
+    loop {
+        let round_start = Instant::now();
+        let sniffed = if wireless {
+            radio::set_monitor(&config.iface)?;
+            let result = sniff(config, true, stop, started, &mut events);
+            // Never leave the interface in monitor mode.
+            let restored = radio::set_managed(&config.iface);
+            let sniffed = result?;
+            restored?;
+            sniffed
+        } else {
+            sniff(config, false, stop, started, &mut events)?
+        };
+        let (decoded, lock_after) = sniffed;
+        let credentials_after = round_start.elapsed();
+        events(&Event::Credentials { decoded });
+        store.save(&store::Stored {
+            method: decoded.method().name().to_owned(),
+            ssid_hex: hex(decoded.ssid()),
+            password_hex: hex(decoded.password()),
+            bssid: decoded.bssid().map(|b| format_mac(&b)),
+        })?;
+        let (ip, joined_after) = if wireless {
+            events(&Event::Joining {
+                ssid: decoded.ssid().to_vec(),
+            });
+            match join(config, &decoded) {
+                Ok(ip) => (ip, Some(round_start.elapsed())),
+                Err(reason) => {
+                    events(&Event::Failed { reason });
+                    continue;
+                }
+            }
+        } else {
+            let ip = config
+                .ip
+                .or_else(|| crate::udp::interface_ipv4(&config.iface).ok())
+                .unwrap_or(Ipv4Addr::UNSPECIFIED);
+            (ip, None)
+        };
+        events(&Event::Joined { ip });
+        if config.ack {
+            acknowledge(config, &decoded, ip, &mut events)?;
+        }
+        let provisioned = Provisioned {
+            decoded,
+            ip,
+            lock_after,
+            credentials_after,
+            joined_after,
+        };
+        if config.once || stop.load(Ordering::SeqCst) {
+            return Ok(provisioned);
+        }
+    }
+}
+
+fn sniff(
+    config: &Config,
+    hopping: bool,
+    stop: &AtomicBool,
+    started: Instant,
+    events: &mut impl FnMut(&Event),
+) -> Result<(Decoded, Option<Duration>), DaemonError> {
+    let mut capture = LiveCapture::open(&config.iface, Duration::from_millis(20))?;
+    let mut front = Front::new(&config.methods, true);
+    let mut hopper = Hopper::new(
+        &config.channels,
+        u64::try_from(config.dwell.as_millis()).unwrap_or(100),
+    );
+    let round = Instant::now();
+    let mut lock_after = None;
+    let mut last_have = None;
+    let mut last_progress: Option<Instant> = None;
+    events(&Event::Listening { hopping });
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return Err(DaemonError::Stopped);
+        }
+        if let Some(limit) = config.listen_timeout {
+            if started.elapsed() >= limit {
+                return Err(DaemonError::ListenTimeout(limit.as_secs()));
+            }
+        }
+        if hopping {
+            if hopper.is_locked() && !front.is_locked() {
+                hopper.unlock(capture.now());
+                lock_after = None;
+            }
+            if let Tune::Channel(channel) = hopper.poll(capture.now()) {
+                radio::set_channel(&config.iface, channel)?;
+                capture.set_channel(channel);
+            }
+        }
+        let Some(record) = capture.next_record()? else {
+            continue;
+        };
+        match front.feed_record(&record) {
+            Step::Complete(decoded) => return Ok((decoded, lock_after)),
+            Step::Locked {
+                method,
+                channel,
+                sender,
+                bssid,
+            } => {
+                hopper.lock(channel);
+                lock_after = Some(round.elapsed());
+                events(&Event::Locked {
+                    method,
+                    channel: hopper.channel(),
+                    sender,
+                    bssid,
+                });
+            }
+            // At most four progress events a second.
+            Step::Collecting { have, need, .. }
+                if last_have != Some(have)
+                    && last_progress.is_none_or(|t| t.elapsed() >= Duration::from_millis(250)) =>
+            {
+                last_have = Some(have);
+                last_progress = Some(Instant::now());
+                events(&Event::Progress { have, need });
+            }
+            _ => {}
+        }
+    }
+}
+
+fn join(config: &Config, decoded: &Decoded) -> Result<Ipv4Addr, String> {
+    let Backend::WpaSupplicant = config.backend;
+    let supplicant =
+        wpa::Supplicant::ensure(&config.iface, &config.wpa_ctrl_dir).map_err(|e| e.to_string())?;
+    let options = wpa::JoinOptions {
+        ctrl_dir: config.wpa_ctrl_dir.clone(),
+        local_dir: config.state_dir.clone(),
+        connect_timeout: config.connect_timeout,
+        dhcp_timeout: config.dhcp_timeout,
+        dhcp_command: config.dhcp_command.clone(),
+    };
+    match wpa::join(
+        &config.iface,
+        &supplicant,
+        decoded.ssid(),
+        decoded.password(),
+        &options,
+    ) {
+        Ok(joined) => {
+            // Dropping the handles does not stop the processes: the DHCP client keeps the lease
+            // and wpa_supplicant the association.
+            drop(joined.dhcp);
+            drop(supplicant);
+            Ok(joined.ip)
+        }
+        Err(e) => {
+            supplicant.release(&config.state_dir);
+            Err(e.to_string())
+        }
+    }
+}
+
+fn acknowledge(
+    config: &Config,
+    decoded: &Decoded,
+    ip: Ipv4Addr,
+    events: &mut impl FnMut(&Event),
+) -> Result<(), DaemonError> {
+    match decoded {
+        Decoded::EsptouchV1(credentials) => {
+            let mac = config
+                .mac
+                .or_else(|| radio::mac_address(&config.iface))
+                .unwrap_or([0; 6]);
+            let ack = v1::Ack {
+                token: credentials.total_len(),
+                mac,
+                ip: config.ip.unwrap_or(ip).octets(),
+            };
+            let phone = Ipv4Addr::from(credentials.phone_ip());
+            let options = AckOptions {
+                iface: radio::is_wireless(&config.iface)
+                    .then(|| config.iface.clone())
+                    .or_else(|| config.ack_options.iface.clone()),
+                ..config.ack_options.clone()
+            };
+            send_v1_ack(&ack, phone, &options)?;
+            events(&Event::AckSent {
+                phone,
+                rounds: options.rounds,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `aa:bb:cc:dd:ee:ff`.
+#[must_use]
+pub fn format_mac(mac: &Mac) -> String {
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}

@@ -1,0 +1,81 @@
+//! Radio control through `ip` and `iw` (nl80211): monitor/managed mode and channel.
+
+use std::process::Command;
+
+/// A radio command failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{command}: {detail}")]
+pub struct RadioError {
+    /// The command line.
+    pub command: String,
+    /// Its stderr, or why it could not run.
+    pub detail: String,
+}
+
+fn run(program: &str, args: &[&str]) -> Result<(), RadioError> {
+    let command = format!("{program} {}", args.join(" "));
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| RadioError {
+            command: command.clone(),
+            detail: format!("cannot run: {e}"),
+        })?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(RadioError {
+            command,
+            detail: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        })
+    }
+}
+
+/// True if `iface` is an 802.11 interface (has a wiphy).
+#[must_use]
+pub fn is_wireless(iface: &str) -> bool {
+    std::path::Path::new(&format!("/sys/class/net/{iface}/phy80211")).exists()
+}
+
+/// Puts `iface` in monitor mode and brings it up.
+///
+/// # Errors
+/// The failing command and its message.
+pub fn set_monitor(iface: &str) -> Result<(), RadioError> {
+    run("ip", &["link", "set", iface, "down"])?;
+    run("iw", &["dev", iface, "set", "type", "monitor"])?;
+    run("ip", &["link", "set", iface, "up"])
+}
+
+/// Returns `iface` to managed (station) mode and brings it up.
+///
+/// # Errors
+/// The failing command and its message.
+pub fn set_managed(iface: &str) -> Result<(), RadioError> {
+    run("ip", &["link", "set", iface, "down"])?;
+    run("iw", &["dev", iface, "set", "type", "managed"])?;
+    run("ip", &["link", "set", iface, "up"])
+}
+
+/// Tunes a monitor interface.
+///
+/// # Errors
+/// The failing command and its message.
+pub fn set_channel(iface: &str, channel: u8) -> Result<(), RadioError> {
+    run(
+        "iw",
+        &["dev", iface, "set", "channel", &channel.to_string()],
+    )
+}
+
+/// The interface's MAC address.
+#[must_use]
+pub fn mac_address(iface: &str) -> Option<[u8; 6]> {
+    let text = std::fs::read_to_string(format!("/sys/class/net/{iface}/address")).ok()?;
+    let mut mac = [0u8; 6];
+    let mut parts = text.trim().split(':');
+    for byte in &mut mac {
+        *byte = u8::from_str_radix(parts.next()?, 16).ok()?;
+    }
+    Some(mac)
+}

@@ -1,0 +1,148 @@
+//! The device's credential store: one JSON file, replaced atomically (write a temporary file,
+//! fsync, rename, fsync the directory), mode 0600. A crash at any point leaves the old or the new
+//! file, never a torn one.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+
+/// The stored network.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stored {
+    /// Method that delivered it.
+    pub method: String,
+    /// SSID bytes, hex.
+    pub ssid_hex: String,
+    /// Password bytes, hex.
+    pub password_hex: String,
+    /// BSSID named by the phone, if any.
+    pub bssid: Option<String>,
+}
+
+/// Store failure.
+#[derive(Debug, thiserror::Error)]
+#[error("credential store {path}: {source}")]
+pub struct StoreError {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// The I/O or format error.
+    pub source: std::io::Error,
+}
+
+/// Credentials file in a state directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+const FILE: &str = "credentials.json";
+
+impl Store {
+    /// A store in `dir` (created with mode 0700 if missing).
+    ///
+    /// # Errors
+    /// If the directory cannot be created.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let err = |source| StoreError {
+            path: dir.to_owned(),
+            source,
+        };
+        fs::create_dir_all(dir).map_err(err)?;
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(err)?;
+        Ok(Self {
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// Path of the credentials file.
+    #[must_use]
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(FILE)
+    }
+
+    /// Replaces the stored credentials atomically.
+    ///
+    /// # Errors
+    /// On any I/O failure (the previous file is then unchanged).
+    pub fn save(&self, stored: &Stored) -> Result<(), StoreError> {
+        let target = self.path();
+        let temp = self.dir.join(format!(".{FILE}.{}.tmp", std::process::id()));
+        let err = |path: &Path| {
+            let path = path.to_owned();
+            move |source| StoreError { path, source }
+        };
+        let body = serde_json::to_vec_pretty(stored)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+            .map_err(err(&target))?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&temp)
+            .map_err(err(&temp))?;
+        file.write_all(&body).map_err(err(&temp))?;
+        file.sync_all().map_err(err(&temp))?;
+        drop(file);
+        fs::rename(&temp, &target).map_err(err(&target))?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(err(&self.dir))?;
+        Ok(())
+    }
+
+    /// The stored credentials, if any.
+    ///
+    /// # Errors
+    /// If the file exists but cannot be read or parsed.
+    pub fn load(&self) -> Result<Option<Stored>, StoreError> {
+        let path = self.path();
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StoreError {
+                    path,
+                    source: std::io::Error::other(e.to_string()),
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StoreError { path, source }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    #[test]
+    fn saves_atomically_with_private_permissions() {
+        let dir = std::env::temp_dir().join(format!("wifiprov-store-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let store = Store::open(&dir).expect("open");
+        assert_eq!(store.load().expect("load"), None);
+        let first = Stored {
+            method: "esptouch-v1".into(),
+            ssid_hex: "41".into(),
+            password_hex: "42".into(),
+            bssid: None,
+        };
+        store.save(&first).expect("save");
+        let second = Stored {
+            ssid_hex: "4343".into(),
+            ..first.clone()
+        };
+        store.save(&second).expect("save");
+        assert_eq!(store.load().expect("load"), Some(second));
+        let mode = fs::metadata(store.path())
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let leftovers = fs::read_dir(&dir).expect("list").count();
+        assert_eq!(leftovers, 1, "no temporary files left");
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
