@@ -220,3 +220,39 @@ fn decode_fails_cleanly_on_garbage_and_on_nothing_found() {
     assert!(stderr(&o).contains("no"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn device_reads_the_example_configuration_and_names_a_missing_interface() {
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../../contrib/device.toml");
+    let state = std::env::temp_dir().join(format!("wifiprov-device-{}", std::process::id()));
+    let o = wifiprov(&[
+        "device",
+        "--config",
+        config,
+        "--iface",
+        "nonexistent0",
+        "--state-dir",
+        state.to_str().expect("path"),
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nonexistent0"), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("invalid configuration"),
+        "{}",
+        stderr(&o)
+    );
+
+    let bad = state.join("bad.toml");
+    std::fs::create_dir_all(&state).expect("dir");
+    std::fs::write(&bad, "iface = \"wlan0\"\nno_such_key = 1\n").expect("write");
+    let o = wifiprov(&["device", "--config", bad.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("invalid configuration"),
+        "{}",
+        stderr(&o)
+    );
+    let _ = std::fs::remove_dir_all(&state);
+}
