@@ -58,6 +58,14 @@ impl Decoded {
         }
     }
 
+    /// The channel the phone was heard on (0 if unknown).
+    #[must_use]
+    pub const fn channel(&self) -> u8 {
+        match self {
+            Self::EsptouchV1(c) => c.channel(),
+        }
+    }
+
     /// The BSSID the phone named, if the method carries one.
     #[must_use]
     pub const fn bssid(&self) -> Option<Mac> {

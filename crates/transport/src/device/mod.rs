@@ -336,6 +336,7 @@ fn join(config: &Config, decoded: &Decoded) -> Result<Ipv4Addr, String> {
         connect_timeout: config.connect_timeout,
         dhcp_timeout: config.dhcp_timeout,
         dhcp_command: config.dhcp_command.clone(),
+        channel: Some(decoded.channel()).filter(|&c| c != 0),
     };
     match wpa::join(
         &config.iface,

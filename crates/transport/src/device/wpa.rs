@@ -46,6 +46,9 @@ pub struct JoinOptions {
     pub dhcp_timeout: Duration,
     /// DHCP client command (`{iface}` is replaced); `None` = only wait for an address.
     pub dhcp_command: Option<String>,
+    /// Scan only this 2.4 GHz channel (where the phone was heard), if known: a full scan of
+    /// every band takes seconds.
+    pub channel: Option<u8>,
 }
 
 /// A joined network.
@@ -258,6 +261,10 @@ pub fn join(
     }
     control.ok(&format!("SET_NETWORK {id} ssid {}", hex(ssid)))?;
     control.ok(&format!("SET_NETWORK {id} scan_ssid 1"))?;
+    if let Some(channel) = options.channel.filter(|c| (1..=14).contains(c)) {
+        let mhz = if channel == 14 { 2484 } else { 2407 + 5 * u32::from(channel) };
+        control.ok(&format!("SET_NETWORK {id} scan_freq {mhz}"))?;
+    }
     if password.is_empty() {
         control.ok(&format!("SET_NETWORK {id} key_mgmt NONE"))?;
     } else {

@@ -1,0 +1,91 @@
+# ESP-TOUCH v1 scenario helpers (sourced after guest.sh). A scenario composes:
+#   et_device NAME IFACE [extra daemon options...]   start a wifiprov device daemon (JSON events to $LAB_OUT/NAME.jsonl)
+#   et_send NAME IFACE SSID PASSPHRASE DEVICES TIMEOUT   run the phone's `wifiprov esptouch send` (JSON to $LAB_OUT/NAME.json)
+#   et_wait_event NAME EVENT TIMEOUT_S                wait until a daemon printed an event
+#   et_report_device NAME                            report the daemon's lock/credential/join times (relative to the send)
+#   et_acked PHONE_JSON MAC                          true if the phone listed this device
+
+ET_DHCP="busybox udhcpc -i {iface} -f -q -n -t 8 -T 1 -s $LAB_ROOT/contrib/udhcpc-script"
+
+# et_device NAME IFACE [OPTIONS...]
+et_device() {
+    local name=$1 ifc=$2; shift 2
+    mkdir -p "$LAB_STATE/$name"
+    ip link set "$ifc" up
+    date +%s%3N >"$LAB_STATE/$name.start_ms"
+    lab_bg "$name" bash -c 'exec "$@" >"$LAB_OUT/'"$name"'.jsonl"' _ \
+        "$WIFIPROV" device --iface "$ifc" --json --state-dir "$LAB_STATE/$name" \
+        --wpa-ctrl-dir "$LAB_STATE/$name-wpa" --dhcp-command "$ET_DHCP" --timeout 150 "$@"
+    lab_log "device $name on $ifc ($(lab_mac "$ifc"))"
+}
+
+# et_send NAME IFACE SSID PASSPHRASE DEVICES TIMEOUT — blocks until the phone is done.
+et_send() {
+    local name=$1 ifc=$2 ssid=$3 pass=$4 devices=$5 timeout=$6
+    date +%s%3N >"$LAB_STATE/$name.start_ms"
+    "$WIFIPROV" esptouch send --iface "$ifc" --ssid "$ssid" --password "$pass" \
+        --devices "$devices" --timeout "$timeout" --json >"$LAB_OUT/$name.json" 2>"$LAB_OUT/$name.log"
+    local rc=$?
+    date +%s%3N >"$LAB_STATE/$name.end_ms"
+    lab_log "phone $name finished (exit $rc): $(cat "$LAB_OUT/$name.json")"
+    return $rc
+}
+
+# et_wait_event NAME EVENT TIMEOUT_S
+et_wait_event() {
+    lab_wait "$3" "$1: $2" grep -q "\"event\":\"$2\"" "$LAB_OUT/$1.jsonl"
+}
+
+# et_acked PHONE_JSON_NAME MAC
+et_acked() {
+    python3 - "$LAB_OUT/$1.json" "$2" <<'PY'
+import json, sys
+phone = json.load(open(sys.argv[1]))
+sys.exit(0 if any(d["mac"] == sys.argv[2] for d in phone.get("devices", [])) else 1)
+PY
+}
+
+# et_report_device NAME SEND_NAME — times from the phone's first datagram to lock, credentials, joined
+# (ms), the device's address, and whether its stored credentials match SSID/PASSPHRASE.
+et_report_device() {
+    local name=$1 send=$2
+    local summary
+    summary=$(python3 - "$LAB_OUT/$name.jsonl" "$(cat "$LAB_STATE/$name.start_ms")" \
+        "$(cat "$LAB_STATE/$send.start_ms")" <<'PY'
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+dev0, send0 = int(sys.argv[2]), int(sys.argv[3])
+def at(name, last=False):
+    hits = [e for e in events if e["event"] == name]
+    if not hits:
+        return None
+    return dev0 + (hits[-1] if last else hits[0])["t_ms"] - send0
+out = {
+    "lock_ms": at("locked", last=True),
+    "credentials_ms": at("credentials", last=True),
+    "joined_ms": at("joined", last=True),
+    "ack_sent_ms": at("ack_sent", last=True),
+    "failures": [e["reason"] for e in events if e["event"] == "failed"],
+    "ip": next((e["ip"] for e in events if e["event"] == "joined"), None),
+    "provisioned": any(e["event"] == "provisioned" for e in events),
+}
+print(json.dumps(out))
+PY
+)
+    lab_report "$name" "$summary"
+    lab_log "$name: $summary"
+}
+
+# et_stored NAME SSID PASSPHRASE — the daemon's credentials file holds exactly these bytes.
+et_stored() {
+    python3 - "$LAB_STATE/$1/credentials.json" "$(lab_hex "$2")" "$(lab_hex "$3")" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+sys.exit(0 if s["ssid_hex"] == sys.argv[2] and s["password_hex"] == sys.argv[3] else 1)
+PY
+}
+
+# et_device_ip_ok NAME — the daemon's interface has the address it reported.
+et_ip_in_subnet() {
+    ip -4 addr show dev "$1" | grep -q "inet $LAB_SUBNET\."
+}

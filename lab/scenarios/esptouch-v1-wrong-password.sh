@@ -1,0 +1,35 @@
+#!/bin/bash
+# description: ESP-TOUCH v1: the phone first sends a wrong passphrase (device reports it, listens again), then the right one
+set -u
+. "$LAB_LIB"
+. "$LAB_LIBDIR/esptouch.sh"
+
+SSID='HomeNet ☕'
+PASS='correct horse battery'
+WRONG='incorrect horse battery'
+CH=6
+lab_check radios lab_radios 4 || lab_fail "no radios"
+lab_check monitor lab_monitor wlan3 "$CH" capture.pcap || lab_fail "monitor"
+lab_check ap lab_ap wlan0 "$CH" "$SSID" "$PASS" || lab_fail "AP did not come up"
+lab_check phone lab_phone wlan1 "$SSID" "$PASS" || lab_fail "phone did not associate"
+DEVICE_MAC=$(lab_mac wlan2)
+et_device device0 wlan2 --connect-timeout 20
+sleep 1
+# Wrong passphrase: no ack expected; stop sending once the device reported the failure.
+"$WIFIPROV" esptouch send --iface wlan1 --ssid "$SSID" --password "$WRONG" --devices 1 --timeout 60 --json \
+    >"$LAB_OUT/phone-wrong.json" 2>"$LAB_OUT/phone-wrong.log" &
+WRONG_PID=$!
+lab_check failure_reported et_wait_event device0 failed 60
+kill -INT "$WRONG_PID" 2>/dev/null
+wait "$WRONG_PID"
+lab_report_str failure "$(grep '"event":"failed"' "$LAB_OUT/device0.jsonl" | head -n1)"
+lab_check reason_is_wrong_password grep -q 'wrong password' "$LAB_OUT/device0.jsonl"
+lab_check no_ack_for_wrong bash -c "! grep -q '$DEVICE_MAC' '$LAB_OUT/phone-wrong.json'"
+# The device listens again (a second "listening" event) and is not in monitor mode forever.
+lab_check listening_again bash -c "[ \$(grep -c '\"event\":\"listening\"' '$LAB_OUT/device0.jsonl') -ge 2 ]"
+et_send phone wlan1 "$SSID" "$PASS" 1 90
+lab_check phone_got_ack et_acked phone "$DEVICE_MAC"
+et_wait_event device0 provisioned 10
+et_report_device device0 phone
+lab_check stored_credentials et_stored device0 "$SSID" "$PASS"
+lab_finish
