@@ -11,10 +11,11 @@ ET_DHCP="busybox udhcpc -i {iface} -f -q -n -t 8 -T 1 -s $LAB_ROOT/contrib/udhcp
 et_device() {
     local name=$1 ifc=$2; shift 2
     mkdir -p "$LAB_STATE/$name"
-    ip link set "$ifc" up
+    lab_in "$ifc" ip link set "$ifc" up
     date +%s%3N >"$LAB_STATE/$name.start_ms"
+    _lab_ns "$ifc"   # runs in the radio's namespace if lab_take moved it
     lab_bg "$name" bash -c 'exec "$@" >"$LAB_OUT/'"$name"'.jsonl"' _ \
-        "$WIFIPROV" device --iface "$ifc" --json --state-dir "$LAB_STATE/$name" \
+        "${LAB_NS_EXEC[@]}" "$WIFIPROV" device --iface "$ifc" --json --state-dir "$LAB_STATE/$name" \
         --wpa-ctrl-dir "$LAB_STATE/$name-wpa" --dhcp-command "$ET_DHCP" --timeout 150 "$@"
     lab_log "device $name on $ifc ($(lab_mac "$ifc"))"
 }
@@ -23,7 +24,7 @@ et_device() {
 et_send() {
     local name=$1 ifc=$2 ssid=$3 pass=$4 devices=$5 timeout=$6
     date +%s%3N >"$LAB_STATE/$name.start_ms"
-    "$WIFIPROV" esptouch send --iface "$ifc" --ssid "$ssid" --password "$pass" \
+    lab_in "$ifc" "$WIFIPROV" esptouch send --iface "$ifc" --ssid "$ssid" --password "$pass" \
         --devices "$devices" --timeout "$timeout" --json >"$LAB_OUT/$name.json" 2>"$LAB_OUT/$name.log"
     local rc=$?
     date +%s%3N >"$LAB_STATE/$name.end_ms"
@@ -85,7 +86,7 @@ sys.exit(0 if s["ssid_hex"] == sys.argv[2] and s["password_hex"] == sys.argv[3] 
 PY
 }
 
-# et_device_ip_ok NAME — the daemon's interface has the address it reported.
+# et_ip_in_subnet IFACE — the interface has an address of the lab subnet.
 et_ip_in_subnet() {
-    ip -4 addr show dev "$1" | grep -q "inet $LAB_SUBNET\."
+    lab_in "$1" ip -4 addr show dev "$1" | grep -q "inet $LAB_SUBNET\."
 }

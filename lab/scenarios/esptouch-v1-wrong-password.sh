@@ -16,7 +16,7 @@ DEVICE_MAC=$(lab_mac wlan2)
 et_device device0 wlan2 --connect-timeout 20
 sleep 1
 # Wrong passphrase: no ack expected; stop sending once the device reported the failure.
-"$WIFIPROV" esptouch send --iface wlan1 --ssid "$SSID" --password "$WRONG" --devices 1 --timeout 60 --json \
+lab_in wlan1 "$WIFIPROV" esptouch send --iface wlan1 --ssid "$SSID" --password "$WRONG" --devices 1 --timeout 60 --json \
     >"$LAB_OUT/phone-wrong.json" 2>"$LAB_OUT/phone-wrong.log" &
 WRONG_PID=$!
 lab_check failure_reported et_wait_event device0 failed 60

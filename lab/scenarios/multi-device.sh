@@ -13,6 +13,8 @@ lab_check monitor lab_monitor wlan2 "$CH" capture.pcap || lab_fail "monitor"
 lab_check ap lab_ap wlan0 "$CH" "$SSID" "$PASS" || lab_fail "AP did not come up"
 lab_check phone lab_phone wlan1 "$SSID" "$PASS" || lab_fail "phone did not associate"
 for ((i = 0; i < N; i++)); do
+    # Each device gets its own network stack, as separate boards would have.
+    lab_take "wlan$((i + 3))" || lab_fail "namespace for device $i"
     et_device "device$i" "wlan$((i + 3))"
 done
 sleep 1
@@ -20,6 +22,7 @@ et_send phone wlan1 "$SSID" "$PASS" "$N" 120
 for ((i = 0; i < N; i++)); do
     lab_check "phone_got_ack_$i" et_acked phone "$(lab_mac "wlan$((i + 3))")"
     et_report_device "device$i" phone
+    lab_check "stored_$i" et_stored "device$i" "$SSID" "$PASS"
 done
 lab_report phone "$(cat "$LAB_OUT/phone.json")"
 lab_finish
