@@ -5,7 +5,7 @@
 #   et_report_device NAME                            report the daemon's lock/credential/join times (relative to the send)
 #   et_acked PHONE_JSON MAC                          true if the phone listed this device
 
-ET_DHCP="busybox udhcpc -i {iface} -f -q -n -t 8 -T 1 -s $LAB_ROOT/contrib/udhcpc-script"
+ET_DHCP="busybox udhcpc -i {iface} -f -q -n -t 15 -T 1 -s $LAB_ROOT/contrib/udhcpc-script"
 
 # et_device NAME IFACE [OPTIONS...]
 et_device() {

@@ -76,13 +76,11 @@ pub(crate) fn run(args: &DecodeArgs) -> Result<()> {
         }
     }
     if args.explain {
-        if let Some(d) = front.esptouch_v1() {
-            let report = crate::explain::esptouch_v1(d, front.frames(), front.networks());
-            if args.json {
-                eprint!("{report}");
-            } else {
-                print!("{report}");
-            }
+        let report = front.explain();
+        if args.json {
+            eprint!("{report}");
+        } else {
+            print!("{report}");
         }
     }
     let Some(decoded) = result else {

@@ -150,6 +150,9 @@ fn event_json(event: &Event, started: Instant) -> Value {
         Event::AckSent { phone, rounds } => {
             json!({"event": "ack_sent", "t_ms": t_ms, "phone": phone.to_string(), "rounds": rounds})
         }
+        Event::Stopped { reason, explain } => {
+            json!({"event": "stopped", "t_ms": t_ms, "reason": reason, "explain": explain})
+        }
     }
 }
 
@@ -179,6 +182,7 @@ fn event_text(event: &Event) -> Option<String> {
         Event::Joined { ip } => format!("joined with address {ip}"),
         Event::Failed { reason } => format!("failed: {reason}; listening again"),
         Event::AckSent { phone, rounds } => format!("ack sent to {phone} ({rounds} rounds)"),
+        Event::Stopped { reason, explain } => format!("{reason}\n{explain}"),
     })
 }
 

@@ -8,7 +8,6 @@ mod args;
 mod decode;
 mod device;
 mod esptouch;
-mod explain;
 mod output;
 
 use std::process::ExitCode;

@@ -79,9 +79,15 @@ impl Hopper {
                 Tune::Channel(self.channel())
             }
             Some(since) if now.millis_since(since) >= self.dwell_ms => {
+                let before = self.channel();
                 self.index = (self.index + 1) % self.count;
                 self.since = Some(now);
-                Tune::Channel(self.channel())
+                // A single-channel list never needs retuning (retuning costs a syscall or process).
+                if self.channel() == before {
+                    Tune::Stay
+                } else {
+                    Tune::Channel(self.channel())
+                }
             }
             Some(_) => Tune::Stay,
         }
@@ -148,6 +154,15 @@ mod tests {
             }
         }
         assert_eq!(visited, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 1]);
+    }
+
+    #[test]
+    fn a_single_channel_is_tuned_once() {
+        let mut h = Hopper::new(&[6], 100);
+        assert_eq!(h.poll(at(0)), Tune::Channel(6));
+        for ms in (100..2000).step_by(50) {
+            assert_eq!(h.poll(at(ms)), Tune::Stay);
+        }
     }
 
     #[test]

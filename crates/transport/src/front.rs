@@ -204,6 +204,15 @@ impl Front {
         self.esptouch_v1.as_ref().map_or(0, |d| d.stats().used)
     }
 
+    /// A diagnostic report of every decoder (see [`crate::explain`]).
+    #[must_use]
+    pub fn explain(&self) -> String {
+        self.esptouch_v1
+            .as_ref()
+            .map(|d| crate::explain::esptouch_v1(d, self.frames, self.networks.len()))
+            .unwrap_or_default()
+    }
+
     /// The ESP-TOUCH v1 decoder, for diagnostics.
     #[must_use]
     pub const fn esptouch_v1(&self) -> Option<&v1::Decoder> {

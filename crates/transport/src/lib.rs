@@ -13,5 +13,6 @@
 
 pub mod capture;
 pub mod device;
+pub mod explain;
 pub mod front;
 pub mod udp;

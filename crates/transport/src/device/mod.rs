@@ -138,6 +138,13 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// Listening ended without credentials (stopped or timed out): what the decoders saw.
+    Stopped {
+        /// Why.
+        reason: String,
+        /// The decoders' diagnostic report (no data values).
+        explain: String,
+    },
     /// The ack went out.
     AckSent {
         /// To this phone address.
@@ -274,13 +281,20 @@ fn sniff(
     let mut last_progress: Option<Instant> = None;
     events(&Event::Listening { hopping });
     loop {
-        if stop.load(Ordering::SeqCst) {
-            return Err(DaemonError::Stopped);
-        }
-        if let Some(limit) = config.listen_timeout {
-            if started.elapsed() >= limit {
-                return Err(DaemonError::ListenTimeout(limit.as_secs()));
-            }
+        let ended = if stop.load(Ordering::SeqCst) {
+            Some(DaemonError::Stopped)
+        } else {
+            config
+                .listen_timeout
+                .filter(|&limit| started.elapsed() >= limit)
+                .map(|limit| DaemonError::ListenTimeout(limit.as_secs()))
+        };
+        if let Some(error) = ended {
+            events(&Event::Stopped {
+                reason: error.to_string(),
+                explain: front.explain(),
+            });
+            return Err(error);
         }
         if hopping {
             if hopper.is_locked() && !front.is_locked() {

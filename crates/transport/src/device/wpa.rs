@@ -262,7 +262,11 @@ pub fn join(
     control.ok(&format!("SET_NETWORK {id} ssid {}", hex(ssid)))?;
     control.ok(&format!("SET_NETWORK {id} scan_ssid 1"))?;
     if let Some(channel) = options.channel.filter(|c| (1..=14).contains(c)) {
-        let mhz = if channel == 14 { 2484 } else { 2407 + 5 * u32::from(channel) };
+        let mhz = if channel == 14 {
+            2484
+        } else {
+            2407 + 5 * u32::from(channel)
+        };
         control.ok(&format!("SET_NETWORK {id} scan_freq {mhz}"))?;
     }
     if password.is_empty() {

@@ -1,14 +1,17 @@
-//! `--explain`: what an ESP-TOUCH v1 decoder saw, for a firmware engineer whose provisioning failed.
+//! What a decoder saw (`wifiprov decode --explain`, and the device daemon's report when it stops
+//! without a result), for a firmware engineer whose provisioning failed.
 
 use std::fmt::Write as _;
 
 use wifiprov_esptouch::v1::{Decoder, HEADER_LEN, IndexState};
 use wifiprov_sniff::{Decoder as _, Direction};
 
-use crate::output::format_mac;
+use crate::device::format_mac;
 
-/// A multi-line report.
-pub(crate) fn esptouch_v1(decoder: &Decoder, frames_read: u64, beacons: usize) -> String {
+/// A multi-line report: data frames read, streams with their learned overheads, the lock, and
+/// which indices are known, partial or missing. It names no data values.
+#[must_use]
+pub fn esptouch_v1(decoder: &Decoder, frames_read: u64, beacons: usize) -> String {
     let mut out = String::new();
     let stats = decoder.stats();
     let _ = writeln!(out, "ESP-TOUCH v1 decoder");
