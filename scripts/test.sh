@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# The virtual radio lab: every scenario, end to end on hwsim radios (installs its packages; root).
+bash lab/run all

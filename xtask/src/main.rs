@@ -1,9 +1,12 @@
 //! Project tasks.
 //!
-//! * `cargo xtask demo`: the main job until the virtual radio lab exists. It provisions a device
-//!   by every implemented method over real traffic on this machine and prints a result table:
-//!   ESP-TOUCH v1 over the loopback interface (the device sniffs `lo` with a raw socket, decodes
-//!   the lengths, and acknowledges to the sender over UDP). Needs root (raw sockets).
+//! * `cargo xtask demo`: the main job. Boots the virtual radio lab (`lab/run`: QEMU, the Debian
+//!   kernel, `mac80211_hwsim`, hostapd, wpa_supplicant), provisions a device by every implemented
+//!   method — the phone runs `wifiprov esptouch send`, the device runs the `wifiprov device`
+//!   daemon — and prints a result table (method, time to lock, to credentials, to joined, ack).
+//!   Needs root; `lab/run` installs what it needs.
+//! * `cargo xtask demo --loopback`: the same two programs over `lo` without the lab (the device
+//!   sniffs `lo` with a raw socket, decodes, and acknowledges over UDP).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -15,11 +18,69 @@ use serde_json::Value;
 fn main() -> Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
     match task.as_str() {
-        "demo" => demo(),
+        "demo" if std::env::args().nth(2).as_deref() == Some("--loopback") => demo(),
+        "demo" => lab_demo(),
         _ => {
-            eprintln!("usage: cargo xtask demo");
+            eprintln!("usage: cargo xtask demo [--loopback]");
             std::process::exit(2);
         }
+    }
+}
+
+/// Lab scenarios of the demo, one per method: (method, scenario).
+const LAB_DEMO: [(&str, &str); 1] = [("esptouch-v1", "esptouch-v1-basic")];
+
+fn lab_demo() -> Result<()> {
+    if !is_root() {
+        bail!("the lab needs root (it installs packages and runs QEMU): run as root");
+    }
+    let root = workspace_root();
+    let scenarios: Vec<&str> = LAB_DEMO.iter().map(|(_, s)| *s).collect();
+    let status = Command::new("bash")
+        .arg(root.join("lab/run"))
+        .args(&scenarios)
+        .current_dir(&root)
+        .status()
+        .context("running lab/run")?;
+    println!();
+    println!(
+        "{:<14} {:>8} {:>14} {:>10} {:>7}  scenario",
+        "method", "lock s", "credentials s", "joined s", "acked"
+    );
+    let seconds = |v: &Value| {
+        v.as_f64()
+            .map_or_else(|| "-".to_owned(), |ms| format!("{:.1}", ms / 1000.0))
+    };
+    let mut all_ok = status.success();
+    for (method, scenario) in LAB_DEMO {
+        let path = root.join("lab/out").join(scenario).join("report.json");
+        let report: Value = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null);
+        let device = &report["device0"];
+        let acked = report["checks"]["phone_got_ack"] == true;
+        all_ok &= report["pass"] == true;
+        println!(
+            "{:<14} {:>8} {:>14} {:>10} {:>7}  {} ({})",
+            method,
+            seconds(&device["lock_ms"]),
+            seconds(&device["credentials_ms"]),
+            seconds(&device["joined_ms"]),
+            yes(acked),
+            scenario,
+            if report["pass"] == true {
+                "pass"
+            } else {
+                "FAIL"
+            }
+        );
+    }
+    println!("\ntimes are from the phone's first datagram; reports in lab/out/SCENARIO/");
+    if all_ok {
+        Ok(())
+    } else {
+        bail!("the lab demo failed")
     }
 }
 

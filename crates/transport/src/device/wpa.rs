@@ -315,8 +315,11 @@ pub fn join(
 fn wait_for_address(iface: &str, options: &JoinOptions) -> Result<Joined, JoinError> {
     let mut dhcp = options.dhcp_command.as_ref().and_then(|command| {
         let command = command.replace("{iface}", iface);
+        use std::os::unix::process::CommandExt as _;
         Command::new("sh")
             .args(["-c", &command])
+            // Its own process group, so a failed attempt can stop the client and its children.
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -332,6 +335,12 @@ fn wait_for_address(iface: &str, options: &JoinOptions) -> Result<Joined, JoinEr
         std::thread::sleep(Duration::from_millis(100));
     }
     if let Some(child) = dhcp.as_mut() {
+        if let Ok(pid) = i32::try_from(child.id()) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
         let _ = child.kill();
         let _ = child.wait();
     }
