@@ -15,7 +15,8 @@ lab_check ap lab_ap wlan0 "$CH" "$SSID" "$PASS" || lab_fail "AP did not come up"
 lab_check phone lab_phone wlan1 "$SSID" "$PASS" || lab_fail "phone did not associate"
 DEVICE_MAC=$(lab_mac wlan2)
 lab_report_str device_mac "$DEVICE_MAC"
-et_device device0 wlan2
+# The hook sees every state change (event name, and the JSON without the password).
+et_device device0 wlan2 --hook "echo \"\$WIFIPROV_EVENT\" >>'$LAB_OUT/hook.log'"
 sleep 1
 et_send phone wlan1 "$SSID" "$PASS" 1 90
 lab_check phone_got_ack et_acked phone "$DEVICE_MAC"
@@ -25,5 +26,6 @@ lab_check device_provisioned et_wait_event device0 provisioned 1
 lab_check stored_credentials et_stored device0 "$SSID" "$PASS"
 lab_check device_has_address et_ip_in_subnet wlan2
 lab_check device_associated bash -c "hostapd_cli -p '$LAB_STATE/hostapd' -i wlan0 all_sta | grep -qi '$DEVICE_MAC'"
+lab_check hook_saw_states bash -c "for e in listening locked credentials joining joined ack_sent provisioned; do grep -qx \$e '$LAB_OUT/hook.log' || exit 1; done"
 lab_check never_logged_password bash -c "! grep -rqF '$PASS' '$LAB_OUT'/device0.jsonl '$LAB_OUT'/device0.log"
 lab_finish
