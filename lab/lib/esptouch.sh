@@ -90,3 +90,25 @@ PY
 et_ip_in_subnet() {
     lab_in "$1" ip -4 addr show dev "$1" | grep -q "inet $LAB_SUBNET\."
 }
+
+# et_setup RADIOS CHANNEL SSID PASSPHRASE — the common stage: RADIOS hwsim radios, wlan0 the AP on
+# CHANNEL, wlan1 the phone (own namespace), MONITOR_IFACE (default wlan3) capturing to capture.pcap.
+et_setup() {
+    local radios=$1 ch=$2 ssid=$3 pass=$4 mon=${ET_MONITOR:-wlan3}
+    lab_report channel "$ch"
+    lab_check radios lab_radios "$radios" || lab_fail "no radios"
+    lab_check monitor lab_monitor "$mon" "$ch" capture.pcap || lab_fail "monitor"
+    lab_check ap lab_ap wlan0 "$ch" "$ssid" "$pass" || lab_fail "AP did not come up"
+    lab_check phone lab_phone wlan1 "$ssid" "$pass" || lab_fail "phone did not associate"
+}
+
+# et_expect_provisioned DEVICE IFACE PHONE SSID PASSPHRASE — the phone listed the device, the daemon
+# finished, its times go into the report, and it stored exactly these credentials.
+et_expect_provisioned() {
+    local name=$1 ifc=$2 phone=$3
+    lab_check "${name}_acked" et_acked "$phone" "$(lab_mac "$ifc")"
+    et_wait_event "$name" provisioned 10
+    et_report_device "$name" "$phone"
+    lab_check "${name}_provisioned" et_wait_event "$name" provisioned 1
+    lab_check "${name}_stored" et_stored "$name" "$4" "$5"
+}

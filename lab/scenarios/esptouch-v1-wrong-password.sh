@@ -7,11 +7,7 @@ set -u
 SSID='HomeNet ☕'
 PASS='correct horse battery'
 WRONG='incorrect horse battery'
-CH=6
-lab_check radios lab_radios 4 || lab_fail "no radios"
-lab_check monitor lab_monitor wlan3 "$CH" capture.pcap || lab_fail "monitor"
-lab_check ap lab_ap wlan0 "$CH" "$SSID" "$PASS" || lab_fail "AP did not come up"
-lab_check phone lab_phone wlan1 "$SSID" "$PASS" || lab_fail "phone did not associate"
+et_setup 4 6 "$SSID" "$PASS"
 DEVICE_MAC=$(lab_mac wlan2)
 et_device device0 wlan2 --connect-timeout 20
 sleep 1
@@ -28,8 +24,5 @@ lab_check no_ack_for_wrong bash -c "! grep -q '$DEVICE_MAC' '$LAB_OUT/phone-wron
 # The device listens again (a second "listening" event) and is not in monitor mode forever.
 lab_check listening_again bash -c "[ \$(grep -c '\"event\":\"listening\"' '$LAB_OUT/device0.jsonl') -ge 2 ]"
 et_send phone wlan1 "$SSID" "$PASS" 1 90
-lab_check phone_got_ack et_acked phone "$DEVICE_MAC"
-et_wait_event device0 provisioned 10
-et_report_device device0 phone
-lab_check stored_credentials et_stored device0 "$SSID" "$PASS"
+et_expect_provisioned device0 wlan2 phone "$SSID" "$PASS"
 lab_finish
