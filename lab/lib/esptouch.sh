@@ -75,6 +75,11 @@ PY
 )
     lab_report "$name" "$summary"
     lab_log "$name: $summary"
+    # The daemon's own wpa_supplicant log, for debugging joins.
+    for f in "$LAB_STATE/$name"/*.log; do
+        [[ -f $f ]] && cp "$f" "$LAB_OUT/$name-$(basename "$f")"
+    done
+    return 0
 }
 
 # et_stored NAME SSID PASSPHRASE — the daemon's credentials file holds exactly these bytes.

@@ -12,7 +12,8 @@ DEVICE_MAC=$(lab_mac wlan2)
 et_device device0 wlan2 --connect-timeout 20
 sleep 1
 # Wrong passphrase: no ack expected; stop sending once the device reported the failure.
-lab_in wlan1 "$WIFIPROV" esptouch send --iface wlan1 --ssid "$SSID" --password "$WRONG" --devices 1 --timeout 60 --json \
+_lab_ns wlan1   # `ip netns exec` execs, so $! is the sender itself and SIGINT reaches it
+"${LAB_NS_EXEC[@]}" "$WIFIPROV" esptouch send --iface wlan1 --ssid "$SSID" --password "$WRONG" --devices 1 --timeout 60 --json \
     >"$LAB_OUT/phone-wrong.json" 2>"$LAB_OUT/phone-wrong.log" &
 WRONG_PID=$!
 lab_check failure_reported et_wait_event device0 failed 60

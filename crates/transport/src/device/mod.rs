@@ -343,7 +343,8 @@ fn sniff(
 fn join(config: &Config, decoded: &Decoded) -> Result<Ipv4Addr, String> {
     let Backend::WpaSupplicant = config.backend;
     let supplicant =
-        wpa::Supplicant::ensure(&config.iface, &config.wpa_ctrl_dir).map_err(|e| e.to_string())?;
+        wpa::Supplicant::ensure(&config.iface, &config.wpa_ctrl_dir, &config.state_dir)
+            .map_err(|e| e.to_string())?;
     let options = wpa::JoinOptions {
         ctrl_dir: config.wpa_ctrl_dir.clone(),
         local_dir: config.state_dir.clone(),

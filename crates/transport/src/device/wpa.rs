@@ -184,17 +184,25 @@ impl Supplicant {
     ///
     /// # Errors
     /// [`JoinError::Supplicant`] if it cannot be started or does not come up.
-    pub fn ensure(iface: &str, ctrl_dir: &Path) -> Result<Self, JoinError> {
+    pub fn ensure(iface: &str, ctrl_dir: &Path, log_dir: &Path) -> Result<Self, JoinError> {
         let socket = ctrl_dir.join(iface);
         if socket.exists() {
-            return Ok(Self {
-                child: None,
-                socket,
-            });
+            // A live supplicant answers; a socket file left by a killed one does not.
+            let probe = std::os::unix::net::UnixDatagram::unbound()
+                .and_then(|s| s.connect(&socket).map(|()| s));
+            if probe.is_ok() {
+                return Ok(Self {
+                    child: None,
+                    socket,
+                });
+            }
+            let _ = std::fs::remove_file(&socket);
         }
         let child = Command::new("wpa_supplicant")
-            .args(["-i", iface, "-D", "nl80211", "-C"])
+            .args(["-i", iface, "-D", "nl80211", "-t", "-C"])
             .arg(ctrl_dir)
+            .arg("-f")
+            .arg(log_dir.join(format!("wpa_supplicant-{iface}.log")))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -227,15 +235,32 @@ impl Supplicant {
             }
         }
         if let Some(mut child) = self.child.take() {
-            let deadline = Instant::now() + Duration::from_secs(3);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
+            // TERMINATE, then SIGTERM (both let it deinitialise the interface), SIGKILL last.
+            let exited = |child: &mut Child, seconds: u64| {
+                let deadline = Instant::now() + Duration::from_secs(seconds);
+                while Instant::now() < deadline {
+                    if let Ok(Some(_)) = child.try_wait() {
+                        return true;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
                 }
-                std::thread::sleep(Duration::from_millis(50));
+                false
+            };
+            if exited(&mut child, 3) {
+                return;
             }
-            let _ = child.kill();
-            let _ = child.wait();
+            if let Ok(pid) = i32::try_from(child.id()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            }
+            if !exited(&mut child, 3) {
+                log::warn!("wpa_supplicant did not stop; killing it");
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = std::fs::remove_file(&self.socket);
+            }
         }
     }
 }
