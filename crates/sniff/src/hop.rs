@@ -33,6 +33,8 @@ pub struct Hopper {
     index: usize,
     since: Option<Instant>,
     locked: Option<u8>,
+    /// The channel the radio was last told to use.
+    tuned: Option<u8>,
 }
 
 impl Hopper {
@@ -58,6 +60,7 @@ impl Hopper {
             index: 0,
             since: None,
             locked: None,
+            tuned: None,
         }
     }
 
@@ -70,8 +73,22 @@ impl Hopper {
 
     /// Call regularly (at least every dwell): says whether to retune.
     pub fn poll(&mut self, now: Instant) -> Tune {
-        if self.locked.is_some() {
-            return Tune::Stay;
+        let tune = self.next(now);
+        match tune {
+            Tune::Channel(c) if self.tuned == Some(c) => Tune::Stay,
+            Tune::Channel(c) => {
+                self.tuned = Some(c);
+                tune
+            }
+            Tune::Stay => Tune::Stay,
+        }
+    }
+
+    fn next(&mut self, now: Instant) -> Tune {
+        if let Some(channel) = self.locked {
+            // The lock names the channel the frame was heard on; the radio may have hopped on
+            // since (frames arrive after the retune): go back there.
+            return Tune::Channel(channel);
         }
         match self.since {
             None => {
@@ -79,15 +96,10 @@ impl Hopper {
                 Tune::Channel(self.channel())
             }
             Some(since) if now.millis_since(since) >= self.dwell_ms => {
-                let before = self.channel();
                 self.index = (self.index + 1) % self.count;
                 self.since = Some(now);
-                // A single-channel list never needs retuning (retuning costs a syscall or process).
-                if self.channel() == before {
-                    Tune::Stay
-                } else {
-                    Tune::Channel(self.channel())
-                }
+                // `poll` drops it if the radio is already there (a single-channel list).
+                Tune::Channel(self.channel())
             }
             Some(_) => Tune::Stay,
         }
@@ -163,6 +175,17 @@ mod tests {
         for ms in (100..2000).step_by(50) {
             assert_eq!(h.poll(at(ms)), Tune::Stay);
         }
+    }
+
+    #[test]
+    fn a_lock_heard_on_the_previous_channel_retunes_back() {
+        let mut h = Hopper::new(&[], 100);
+        assert_eq!(h.poll(at(0)), Tune::Channel(1));
+        assert_eq!(h.poll(at(100)), Tune::Channel(2));
+        // A frame captured on channel 1 is processed after the hop to 2.
+        h.lock(1);
+        assert_eq!(h.poll(at(110)), Tune::Channel(1));
+        assert_eq!(h.poll(at(5000)), Tune::Stay);
     }
 
     #[test]
