@@ -93,11 +93,6 @@ fn send(args: &SendArgs) -> Result<()> {
         );
     }
     let options = V1SendOptions {
-        guide: encoder.guide().to_vec(),
-        triplets: (0..encoder.datum_count())
-            .map(|p| encoder.triplet_at(p))
-            .collect(),
-        token: encoder.total_len(),
         destination: if args.multicast {
             Destination::Multicast
         } else {

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use wifiprov_sniff::Mac;
 
 use crate::args::Credentials;
+pub(crate) use wifiprov_transport::device::{format_mac, hex as to_hex};
 
 /// Parses hex digits (whitespace and `:` allowed between bytes).
 pub(crate) fn parse_hex(text: &str) -> Result<Vec<u8>> {
@@ -30,19 +31,6 @@ pub(crate) fn parse_mac(text: &str) -> Result<Mac> {
         .with_context(|| format!("invalid MAC address {text:?}"))?;
     <[u8; 6]>::try_from(bytes.as_slice())
         .map_err(|_| anyhow::anyhow!("invalid MAC address {text:?}: expected 6 bytes"))
-}
-
-/// `aa:bb:cc:dd:ee:ff`.
-pub(crate) fn format_mac(mac: &Mac) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
-/// Lowercase hex.
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// SSID and password bytes from text or hex arguments.

@@ -378,17 +378,12 @@ fn cli_style_call_with_a_preset_arc_flag_returns_at_once() {
     let encoder = encoder();
     let stop = Arc::new(AtomicBool::new(true));
     let options = V1SendOptions {
-        guide: encoder.guide().to_vec(),
-        triplets: (0..encoder.datum_count())
-            .map(|p| encoder.triplet_at(p))
-            .collect(),
-        token: encoder.total_len(),
         destination: Destination::Address(Ipv4Addr::LOCALHOST),
         timeout: LIMIT,
         devices: 1,
         ack_port: 0,
         listen_address: Ipv4Addr::LOCALHOST,
-        ..V1SendOptions::default()
+        ..V1SendOptions::for_encoder(&encoder)
     };
     let mut lines = Vec::new();
     let devices = udp::provision_v1(&options, Ipv4Addr::LOCALHOST, &stop, |event| match event {

@@ -408,7 +408,9 @@ fn acknowledge(
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex, no separators.
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::hex;
+
 /// Why joining failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -144,10 +146,6 @@ fn first_word(command: &str) -> String {
         .take(2)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The 32-byte WPA PSK for a passphrase (PBKDF2-HMAC-SHA1, 4096 rounds, salt = SSID), or the
