@@ -117,3 +117,27 @@ et_expect_provisioned() {
     lab_check "${name}_provisioned" et_wait_event "$name" provisioned 1
     lab_check "${name}_stored" et_stored "$name" "$4" "$5"
 }
+
+# et_wrong_then_right DEVICE IFACE PHONE_IFACE SSID PASSPHRASE WRONG — the phone first sends WRONG: the
+# device must report "wrong password", send no ack and listen again; then the right PASSPHRASE
+# provisions it (checks and report entries as in et_expect_provisioned).
+et_wrong_then_right() {
+    local dev=$1 ifc=$2 phone_ifc=$3 ssid=$4 pass=$5 wrong=$6 mac pid
+    mac=$(lab_mac "$ifc")
+    # Stop sending once the device reported the failure. (`ip netns exec` execs, so $! is the
+    # sender itself and SIGINT reaches it.)
+    _lab_ns "$phone_ifc"
+    "${LAB_NS_EXEC[@]}" "$WIFIPROV" esptouch send --iface "$phone_ifc" --ssid "$ssid" --password "$wrong" \
+        --devices 1 --timeout 60 --json >"$LAB_OUT/phone-wrong.json" 2>"$LAB_OUT/phone-wrong.log" &
+    pid=$!
+    lab_check failure_reported et_wait_event "$dev" failed 60
+    kill -INT "$pid" 2>/dev/null
+    wait "$pid"
+    lab_report_str failure "$(grep '"event":"failed"' "$LAB_OUT/$dev.jsonl" | head -n1)"
+    lab_check reason_is_wrong_password grep -q 'wrong password' "$LAB_OUT/$dev.jsonl"
+    lab_check no_ack_for_wrong bash -c "! grep -q '$mac' '$LAB_OUT/phone-wrong.json'"
+    # The device listens again (a second "listening" event) and is not in monitor mode forever.
+    lab_check listening_again bash -c "[ \$(grep -c '\"event\":\"listening\"' '$LAB_OUT/$dev.jsonl') -ge 2 ]"
+    et_send phone "$phone_ifc" "$ssid" "$pass" 1 90
+    et_expect_provisioned "$dev" "$ifc" phone "$ssid" "$pass"
+}

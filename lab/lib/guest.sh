@@ -265,6 +265,71 @@ lab_loss() {
     lab_log "netem loss $2% on $1"
 }
 
+# ------------------------------------------------------------------ NetworkManager
+
+# lab_networkmanager IFACE... — start the system D-Bus, a D-Bus-controlled wpa_supplicant and
+# NetworkManager in the root namespace, managing only IFACE... (every other interface, the monitor
+# and hwsim0 included, is unmanaged by configuration). NetworkManager does DHCP itself (internal
+# client), does not touch DNS, and stores connections in $LAB_STATE/nm-connections. Waits until
+# every IFACE is at least "disconnected" (NetworkManager can use it). Logs: $LAB_OUT/udevd.log,
+# dbus.log, nm-wpa.log, NetworkManager.log.
+lab_networkmanager() {
+    local ifc except=""
+    for ifc in "$@"; do except+="${except:+,}except:interface-name:$ifc"; done
+    mkdir -p /run/dbus /run/NetworkManager /var/lib/NetworkManager "$LAB_STATE/nm-connections" "$LAB_STATE/nm-wpa"
+    [[ -s /etc/machine-id ]] || dbus-uuidgen --ensure=/etc/machine-id
+    # NetworkManager only manages links udev has initialized: run udevd and replay a "change"
+    # event for every network interface ("add" would apply .link files: renames, MAC policies).
+    # (The scenario runs chrooted: systemd tools refuse to act unless told to ignore that.)
+    export SYSTEMD_IGNORE_CHROOT=1
+    lab_bg udevd /lib/systemd/systemd-udevd
+    lab_wait 10 "udevd" test -S /run/udev/control || return 1
+    udevadm trigger --subsystem-match=net --action=change && udevadm settle -t 10 || return 1
+    lab_bg dbus dbus-daemon --system --nofork --nopidfile
+    lab_wait 10 "system bus" test -S /run/dbus/system_bus_socket || return 1
+    # NetworkManager's supplicant: D-Bus control only (-u), its own control directory.
+    lab_bg nm-wpa wpa_supplicant -u -t -O "$LAB_STATE/nm-wpa"
+    lab_wait 10 "wpa_supplicant on D-Bus" bash -c \
+        "dbus-send --system --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.ListNames | grep -q fi.w1.wpa_supplicant1" || return 1
+    cat >"$LAB_STATE/NetworkManager.conf" <<EOF_NM
+[main]
+plugins=keyfile
+no-auto-default=*
+dhcp=internal
+dns=none
+rc-manager=unmanaged
+[keyfile]
+path=$LAB_STATE/nm-connections
+unmanaged-devices=$except
+[device]
+wifi.scan-rand-mac-address=no
+[connectivity]
+enabled=false
+EOF_NM
+    lab_bg NetworkManager NetworkManager --debug --log-level=INFO --config "$LAB_STATE/NetworkManager.conf" \
+        --state-file "$LAB_STATE/NetworkManager.state"
+    for ifc in "$@"; do
+        lab_wait 30 "NetworkManager manages $ifc" bash -c \
+            "nmcli -t -f DEVICE,STATE device 2>/dev/null | grep -Eq '^$ifc:(disconnected|connected)'" || {
+            nmcli device >&2
+            return 1
+        }
+    done
+    lab_log "NetworkManager up, managing: $*"
+}
+
+# lab_nm_state IFACE — NetworkManager's state of IFACE (e.g. unmanaged, disconnected, connected).
+lab_nm_state() {
+    nmcli -t -f DEVICE,STATE device 2>/dev/null | sed -n "s/^$1://p"
+}
+
+# lab_nm_is IFACE STATE — true if NetworkManager's state of IFACE is STATE.
+lab_nm_is() { [[ $(lab_nm_state "$1") == "$2" ]]; }
+
+# lab_nm_leaves IFACE — true if NetworkManager does not manage IFACE (unmanaged, or not even listed:
+# it ignores monitor-mode interfaces).
+lab_nm_leaves() { local s; s=$(lab_nm_state "$1"); [[ -z $s || $s == unmanaged ]]; }
+
 # ------------------------------------------------------------------ capture
 
 # lab_monitor IFACE CHANNEL PCAP — IFACE into monitor mode on CHANNEL; tcpdump writes radiotap+802.11

@@ -141,6 +141,10 @@ pub(crate) enum Method {
 pub(crate) enum BackendArg {
     /// wpa_supplicant's control socket (started if not running).
     WpaSupplicant,
+    /// NetworkManager over D-Bus (it must be running; it does DHCP itself).
+    #[value(name = "networkmanager")]
+    #[serde(rename = "networkmanager")]
+    NetworkManager,
 }
 
 #[derive(Debug, Args)]
@@ -176,10 +180,11 @@ pub(crate) struct DeviceArgs {
     /// DHCP time limit in seconds (default 20).
     #[arg(long)]
     pub(crate) dhcp_timeout: Option<f64>,
-    /// DHCP client command, `{iface}` replaced (default: wait for an address from elsewhere).
+    /// DHCP client command, `{iface}` replaced (default: wait for an address from elsewhere;
+    /// wpa-supplicant backend only).
     #[arg(long)]
     pub(crate) dhcp_command: Option<String>,
-    /// wpa_supplicant control directory (default /run/wpa_supplicant).
+    /// wpa_supplicant control directory (default /run/wpa_supplicant; wpa-supplicant backend only).
     #[arg(long, value_name = "DIR")]
     pub(crate) wpa_ctrl_dir: Option<PathBuf>,
     /// Command run (through `sh -c`) on every state change, with WIFIPROV_EVENT and

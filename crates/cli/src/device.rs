@@ -75,6 +75,7 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>)> {
         .unwrap_or(BackendArg::WpaSupplicant)
     {
         BackendArg::WpaSupplicant => Backend::WpaSupplicant,
+        BackendArg::NetworkManager => Backend::NetworkManager,
     };
     if let Some(dir) = args.state_dir.clone().or(file.state_dir) {
         config.state_dir = dir;

@@ -254,5 +254,49 @@ fn device_reads_the_example_configuration_and_names_a_missing_interface() {
         "{}",
         stderr(&o)
     );
+
+    // Both backends are spelled the same in the file and on the command line; a bad one is named.
+    let nm = state.join("nm.toml");
+    std::fs::write(
+        &nm,
+        "iface = \"nonexistent0\"\nbackend = \"networkmanager\"\n",
+    )
+    .expect("write");
+    let o = wifiprov(&[
+        "device",
+        "--config",
+        nm.to_str().expect("path"),
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        !stderr(&o).contains("invalid configuration"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("nonexistent0"), "{}", stderr(&o));
+    let o = wifiprov(&[
+        "device",
+        "--iface",
+        "nonexistent0",
+        "--backend",
+        "networkmanager",
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nonexistent0"), "{}", stderr(&o));
+    std::fs::write(&nm, "iface = \"wlan0\"\nbackend = \"connman\"\n").expect("write");
+    let o = wifiprov(&["device", "--config", nm.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("invalid configuration"),
+        "{}",
+        stderr(&o)
+    );
+    let o = wifiprov(&["device", "--iface", "wlan0", "--backend", "connman"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("networkmanager"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&state);
 }

@@ -6,6 +6,7 @@
 //! and no network to join: the daemon sniffs, decodes and acknowledges from the interface's own
 //! address.
 
+pub mod nm;
 pub mod radio;
 pub mod store;
 pub mod wpa;
@@ -28,6 +29,9 @@ use crate::udp::{AckOptions, UdpError, send_v1_ack};
 pub enum Backend {
     /// wpa_supplicant through its control socket (started if not running).
     WpaSupplicant,
+    /// NetworkManager over D-Bus: the interface is unmanaged while listening, then handed back
+    /// and joined with `AddAndActivateConnection` (NetworkManager runs DHCP).
+    NetworkManager,
 }
 
 /// Daemon configuration.
@@ -154,6 +158,33 @@ pub enum Event {
     },
 }
 
+/// Why joining failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// The AP rejected the key (4-way handshake failed).
+    #[error("wrong password (the 4-way handshake failed)")]
+    WrongPassword,
+    /// No AP with this SSID was found.
+    #[error("network not found")]
+    NetworkNotFound,
+    /// Associated, but no IPv4 address arrived.
+    #[error("no IPv4 address from DHCP within {0} s")]
+    NoAddress(u64),
+    /// Nothing conclusive happened in time.
+    #[error("not connected within {0} s")]
+    Timeout(u64),
+    /// The password cannot be used as a WPA passphrase or PSK.
+    #[error("the password is {0} bytes: a WPA passphrase has 8..=63, a PSK 64 hex digits")]
+    InvalidPassword(usize),
+    /// wpa_supplicant could not be reached or started.
+    #[error("wpa_supplicant: {0}")]
+    Supplicant(String),
+    /// NetworkManager could not be reached or refused the request.
+    #[error("NetworkManager: {0}")]
+    NetworkManager(String),
+}
+
 /// Daemon failure (not a failed join: that is an [`Event::Failed`] and the daemon goes on).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -170,6 +201,9 @@ pub enum DaemonError {
     /// The credential store failed.
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// The join backend is unusable (e.g. NetworkManager is not running).
+    #[error(transparent)]
+    Backend(JoinError),
     /// Listening timed out.
     #[error("no credentials within {0} s")]
     ListenTimeout(u64),
@@ -204,16 +238,34 @@ pub fn run(
 ) -> Result<Provisioned, DaemonError> {
     let wireless = radio::is_wireless(&config.iface);
     let store = store::Store::open(&config.state_dir)?;
+    // Reach NetworkManager before listening: a missing backend is an error now, not after the
+    // phone has sent everything.
+    let manager = match config.backend {
+        Backend::NetworkManager if wireless => {
+            Some(nm::NetworkManager::connect(&config.iface).map_err(DaemonError::Backend)?)
+        }
+        _ => None,
+    };
     let started = Instant::now();
     loop {
         let round_start = Instant::now();
         let sniffed = if wireless {
-            radio::set_monitor(&config.iface)?;
-            let result = sniff(config, true, stop, started, &mut events);
-            // Never leave the interface in monitor mode.
+            if let Some(manager) = &manager {
+                manager
+                    .set_managed(false, config.connect_timeout)
+                    .map_err(DaemonError::Backend)?;
+            }
+            let result = radio::set_monitor(&config.iface)
+                .map_err(DaemonError::from)
+                .and_then(|()| sniff(config, true, stop, started, &mut events));
+            // Never leave the interface in monitor mode, nor taken away from NetworkManager.
             let restored = radio::set_managed(&config.iface);
+            let handed_back = manager.as_ref().map_or(Ok(()), |manager| {
+                manager.set_managed(true, config.connect_timeout)
+            });
             let sniffed = result?;
             restored?;
+            handed_back.map_err(DaemonError::Backend)?;
             sniffed
         } else {
             sniff(config, false, stop, started, &mut events)?
@@ -231,7 +283,11 @@ pub fn run(
             events(&Event::Joining {
                 ssid: decoded.ssid().to_vec(),
             });
-            match join(config, &decoded) {
+            let joined = match &manager {
+                Some(manager) => join_network_manager(config, manager, &decoded),
+                None => join(config, &decoded),
+            };
+            match joined {
                 Ok(ip) => (ip, Some(round_start.elapsed())),
                 Err(reason) => {
                     events(&Event::Failed { reason });
@@ -340,8 +396,23 @@ fn sniff(
     }
 }
 
+fn join_network_manager(
+    config: &Config,
+    manager: &nm::NetworkManager,
+    decoded: &Decoded,
+) -> Result<Ipv4Addr, String> {
+    let options = nm::JoinOptions {
+        connect_timeout: config.connect_timeout,
+        dhcp_timeout: config.dhcp_timeout,
+        bssid: decoded.bssid(),
+    };
+    manager
+        .join(decoded.ssid(), decoded.password(), &options)
+        .map(|joined| joined.ip)
+        .map_err(|e| e.to_string())
+}
+
 fn join(config: &Config, decoded: &Decoded) -> Result<Ipv4Addr, String> {
-    let Backend::WpaSupplicant = config.backend;
     let supplicant =
         wpa::Supplicant::ensure(&config.iface, &config.wpa_ctrl_dir, &config.state_dir)
             .map_err(|e| e.to_string())?;

@@ -9,31 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub use super::JoinError;
 use super::hex;
-
-/// Why joining failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum JoinError {
-    /// The AP rejected the key (4-way handshake failed).
-    #[error("wrong password (the 4-way handshake failed)")]
-    WrongPassword,
-    /// No AP with this SSID was found.
-    #[error("network not found")]
-    NetworkNotFound,
-    /// Associated, but no IPv4 address arrived.
-    #[error("no IPv4 address from DHCP within {0} s")]
-    NoAddress(u64),
-    /// Nothing conclusive happened in time.
-    #[error("not connected within {0} s")]
-    Timeout(u64),
-    /// The password cannot be used as a WPA passphrase or PSK.
-    #[error("the password is {0} bytes: a WPA passphrase has 8..=63, a PSK 64 hex digits")]
-    InvalidPassword(usize),
-    /// wpa_supplicant could not be reached or started.
-    #[error("wpa_supplicant: {0}")]
-    Supplicant(String),
-}
 
 /// Options of [`join`].
 #[derive(Debug, Clone)]
