@@ -7,6 +7,12 @@
 //!   Needs root; `lab/run` installs what it needs.
 //! * `cargo xtask demo --loopback`: the same two programs over `lo` without the lab (the device
 //!   sniffs `lo` with a raw socket, decodes, and acknowledges over UDP).
+//! * `cargo run -p xtask --features protos -- protos [--check]`: regenerate the protocomm protobuf
+//!   code (`crates/protocomm/src/proto/*.rs`) from `crates/protocomm/proto/*.proto` with
+//!   prost-build and `protoc`, or check that the committed code is what they generate.
+
+#[cfg(feature = "protos")]
+mod protos;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,8 +26,15 @@ fn main() -> Result<()> {
     match task.as_str() {
         "demo" if std::env::args().nth(2).as_deref() == Some("--loopback") => demo(),
         "demo" => lab_demo(),
+        #[cfg(feature = "protos")]
+        "protos" => protos::run(
+            &workspace_root(),
+            std::env::args().nth(2).as_deref() == Some("--check"),
+        ),
         _ => {
-            eprintln!("usage: cargo xtask demo [--loopback]");
+            eprintln!(
+                "usage: cargo xtask demo [--loopback] | cargo run -p xtask --features protos -- protos [--check]"
+            );
             std::process::exit(2);
         }
     }

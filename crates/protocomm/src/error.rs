@@ -1,0 +1,24 @@
+/// Why a protocomm step failed. On the device side every error means "no response, close the
+/// connection" (as ESP-IDF does); on the client side the session is unusable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The bytes do not parse (protobuf, length, missing field).
+    #[error("invalid message: {0}")]
+    InvalidMessage(&'static str),
+    /// The message parses but is wrong: another scheme, out of order, a bad proof or status.
+    #[error("peer misbehaved: {0}")]
+    PeerMisbehaved(&'static str),
+    /// The caller used the session wrongly (e.g. encrypting before the handshake).
+    #[error("API misuse: {0}")]
+    ApiMisuse(&'static str),
+    /// Decryption or authentication failed.
+    #[error("crypto failure: {0}")]
+    Crypto(&'static str),
+}
+
+impl From<prost::DecodeError> for Error {
+    fn from(_: prost::DecodeError) -> Self {
+        Self::InvalidMessage("protobuf does not decode")
+    }
+}
