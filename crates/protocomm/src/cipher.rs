@@ -19,8 +19,6 @@ type Aes256Ctr = ctr::Ctr128BE<Aes256>;
 /// or the fixed 16-byte IV of patch 0.
 pub struct Cipher(Inner);
 
-// The GCM modes are used by security 2, whose session is not wired in yet.
-#[allow(dead_code)]
 enum Inner {
     Plain,
     Ctr(Aes256Ctr),
@@ -62,7 +60,6 @@ impl Cipher {
 
     /// Security 2: a 12-byte device nonce is session id ‖ big-endian counter (patch 1); a
     /// 16-byte one is the fixed IV of patch 0.
-    #[allow(dead_code)]
     pub(crate) fn gcm(key: &[u8], device_nonce: &[u8]) -> Result<Self, Error> {
         let key: &[u8; 32] =
             key.get(..32)

@@ -116,7 +116,7 @@ impl core::fmt::Debug for Credentials {
 }
 
 /// A scan request from the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ScanRequest {
     /// Answer only after the scan.
     pub blocking: bool,
@@ -166,6 +166,10 @@ pub struct Config {
     pub max_scan_entries: usize,
     /// Accept prov-ctrl Reprov (ESP-IDF: only when auto-stop is disabled).
     pub allow_reprovision: bool,
+    /// Take new credentials (SetConfig) after a failed join as an implicit reset. ESP-IDF
+    /// refuses them until prov-ctrl Reset, which esp_prov never sends unasked, so a user with
+    /// a mistyped password had to restart the device (esp-idf #14552, #12844). Default: true.
+    pub retry_after_failure: bool,
 }
 
 impl Default for Config {
@@ -173,6 +177,7 @@ impl Default for Config {
         Self {
             max_scan_entries: 16,
             allow_reprovision: false,
+            retry_after_failure: true,
         }
     }
 }
@@ -300,8 +305,12 @@ impl Provisioner {
             return status::INVALID_ARGUMENT;
         }
         if self.applied {
-            // Joining or joined: a reset comes first.
-            return status::INTERNAL_ERROR;
+            let failed = matches!(self.station, Station::Failed(_));
+            if !(failed && self.config.retry_after_failure) {
+                // Joining or joined (or ESP-IDF's strict mode): a reset comes first.
+                return status::INTERNAL_ERROR;
+            }
+            self.reset();
         }
         let mut bssid = [0u8; 6];
         let has_bssid = cmd.bssid.len() == 6;

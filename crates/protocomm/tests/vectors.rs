@@ -10,10 +10,12 @@ use prost::Message as _;
 use rand_core::{CryptoRng, RngCore};
 use serde_json::Value;
 use wifiprov_protocomm::proto::wifi_provisioning::{WiFiConfigPayload, wi_fi_config_payload};
+use wifiprov_protocomm::sec2::Patch;
+use wifiprov_protocomm::srp::{self, XDerivation};
 use wifiprov_protocomm::wifi::{
     Action, Config, Connected, ProtoVer, Provisioner, Station, request,
 };
-use wifiprov_protocomm::{Next, sec1};
+use wifiprov_protocomm::{Next, sec1, sec2};
 use wifiprov_testkit::shared::{hex, load_json, vector_path};
 
 /// Hands out recorded random bytes in order; running out is a test failure (the state machine
@@ -222,6 +224,208 @@ fn sec1_wrong_pop_is_refused_by_the_device() {
     ));
     assert!(!device.is_established());
     assert!(device.cipher().is_err(), "no data before a handshake");
+}
+
+#[test]
+fn sec2_transcripts_are_reproduced_by_both_sides() {
+    let list = transcripts("protocomm-sec2.json");
+    let patches: Vec<u64> = list
+        .iter()
+        .map(|t| t["sec_patch_ver"].as_u64().expect("sec_patch_ver"))
+        .collect();
+    assert!(
+        patches.contains(&0) && patches.contains(&1),
+        "both nonce modes are covered"
+    );
+    for t in list {
+        let name = s(&t, "name");
+        let inputs = &t["inputs"];
+        let derived = &t["derived"];
+        let patch = Patch::from_version(t["sec_patch_ver"].as_u64().map(|p| p as u32));
+        let (username, password) = (s(inputs, "username"), s(inputs, "password"));
+        let (salt, verifier) = (hex(s(inputs, "salt_hex")), hex(s(inputs, "verifier_hex")));
+        let (session, data) = split(t["messages"].as_array().expect("messages"));
+        assert_eq!(session.len(), 4, "{name}: two exchanges");
+
+        // The verifier is v = g^x for the example credentials (ESP-IDF's derivation).
+        assert_eq!(
+            srp::verifier(
+                &salt,
+                username.as_bytes(),
+                password.as_bytes(),
+                XDerivation::EspIdf
+            ),
+            Ok(verifier.clone()),
+            "{name}: verifier"
+        );
+
+        // Client: Cmd0 (username, A) from a, Cmd1 (M1) from B and the salt, then M2 checks.
+        let mut rng = Replay::new(&[s(inputs, "client_a_hex")]);
+        let (mut client, next) = sec2::Client::start(
+            username.as_bytes(),
+            password.as_bytes(),
+            patch,
+            XDerivation::EspIdf,
+            &mut rng,
+        )
+        .expect("start");
+        assert!(rng.is_empty(), "{name}: client drew exactly a");
+        assert_eq!(
+            next,
+            Next::Send(hex(s(session[0], "hex"))),
+            "{name}: S2SessionCmd0"
+        );
+        let next = client
+            .handle_reply(&hex(s(session[1], "hex")))
+            .expect("Resp0");
+        assert_eq!(
+            next,
+            Next::Send(hex(s(session[2], "hex"))),
+            "{name}: S2SessionCmd1 (M1 = {})",
+            s(derived, "M1_hex")
+        );
+        assert_eq!(
+            client.handle_reply(&hex(s(session[3], "hex"))),
+            Ok(Next::Established),
+            "{name}: M2 verifies"
+        );
+
+        // Device: Resp0 (B, salt) from b, Resp1 (M2, nonce) from M1 and the session id / IV.
+        let nonce_input = match patch {
+            Patch::Counter => s(inputs, "session_id_hex"),
+            _ => s(inputs, "device_nonce_hex"),
+        };
+        let mut rng = Replay::new(&[s(inputs, "device_b_hex"), nonce_input]);
+        let mut device = sec2::Device::new(&salt, &verifier, patch).expect("device");
+        let resp0 = device.handle_request(&hex(s(session[0], "hex")), &mut rng);
+        assert_eq!(
+            resp0,
+            Ok(hex(s(session[1], "hex"))),
+            "{name}: S2SessionResp0 (B = {}…)",
+            &s(derived, "B_hex")[..16]
+        );
+        let resp1 = device.handle_request(&hex(s(session[2], "hex")), &mut rng);
+        assert_eq!(
+            resp1,
+            Ok(hex(s(session[3], "hex"))),
+            "{name}: S2SessionResp1"
+        );
+        assert!(
+            rng.is_empty(),
+            "{name}: device drew exactly b and the nonce"
+        );
+        assert!(device.is_established());
+
+        // AES-256-GCM: each message with its recorded nonce, both directions.
+        for m in &data {
+            let (wire, plain) = (hex(s(m, "hex")), hex(s(m, "plaintext_hex")));
+            let nonce = hex(s(m, "gcm_nonce_hex"));
+            let (sender, receiver) = if from_client(m) {
+                (client.cipher().unwrap(), device.cipher().unwrap())
+            } else {
+                (device.cipher().unwrap(), client.cipher().unwrap())
+            };
+            assert_eq!(
+                sender.next_nonce(),
+                Some(nonce.clone()),
+                "{name} {} nonce",
+                m["n"]
+            );
+            assert_eq!(
+                sender.encrypt(&plain),
+                Ok(wire.clone()),
+                "{name} {}",
+                m["n"]
+            );
+            assert_eq!(
+                receiver.next_nonce(),
+                Some(nonce),
+                "{name} {} nonce",
+                m["n"]
+            );
+            assert_eq!(receiver.decrypt(&wire), Ok(plain), "{name} {}", m["n"]);
+        }
+        check_config_plaintexts(name, &data, s(inputs, "ssid"), s(inputs, "passphrase"));
+    }
+}
+
+#[test]
+fn sec2_wrong_password_is_refused_by_the_device() {
+    let t = &transcripts("protocomm-sec2.json")[0];
+    let inputs = &t["inputs"];
+    let (salt, verifier) = (hex(s(inputs, "salt_hex")), hex(s(inputs, "verifier_hex")));
+    let mut rng = rand::rngs::OsRng;
+    for (username, password) in [("wifiprov", "abcd1235"), ("wifiprom", "abcd1234")] {
+        let (_client, next) = sec2::Client::start(
+            username.as_bytes(),
+            password.as_bytes(),
+            Patch::Counter,
+            XDerivation::EspIdf,
+            &mut rng,
+        )
+        .expect("start");
+        let (mut client, _) = (_client, ());
+        let mut device = sec2::Device::new(&salt, &verifier, Patch::Counter).expect("device");
+        let Next::Send(cmd0) = next else { panic!() };
+        let resp0 = device.handle_request(&cmd0, &mut rng).expect("Resp0");
+        let Next::Send(cmd1) = client.handle_reply(&resp0).expect("Cmd1") else {
+            panic!()
+        };
+        assert!(matches!(
+            device.handle_request(&cmd1, &mut rng),
+            Err(wifiprov_protocomm::Error::PeerMisbehaved(_))
+        ));
+        assert!(!device.is_established());
+        assert!(device.cipher().is_err(), "no data before a handshake");
+    }
+}
+
+#[test]
+fn sec2_spec_vectors() {
+    // Spec §3.6 (b): k, and the first request / response of the patch-1 session.
+    let t = &transcripts("protocomm-sec2.json")[0];
+    assert_eq!(
+        s(&t["derived"], "k_hex"),
+        "a9c2e2559bf0ebb53f0cbbf62282906bede7f2182f00678211fbd5bde5b285033a4993503b87397f9be5ec02080fedbc0835587ad039060879b8621e8c3659e0"
+    );
+    let inputs = &t["inputs"];
+    let (salt, verifier) = (hex(s(inputs, "salt_hex")), hex(s(inputs, "verifier_hex")));
+    let mut client_rng =
+        Replay::new(&["a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5"]);
+    let (mut client, mut next) = sec2::Client::start(
+        b"wifiprov",
+        b"abcd1234",
+        Patch::Counter,
+        XDerivation::EspIdf,
+        &mut client_rng,
+    )
+    .expect("start");
+    let mut device_rng = Replay::new(&[
+        "5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b",
+        "e0e1e2e3e4e5e6e7",
+    ]);
+    let mut device = sec2::Device::new(&salt, &verifier, Patch::Counter).expect("device");
+    while let Next::Send(request) = next {
+        let reply = device
+            .handle_request(&request, &mut device_rng)
+            .expect("device");
+        next = client.handle_reply(&reply).expect("client");
+    }
+    assert_eq!(
+        client.cipher().unwrap().encrypt(&hex("5200")),
+        Ok(hex("1bfc4b8dfb9c50f05c5d558cc26b09843cd9"))
+    );
+    assert_eq!(
+        device
+            .cipher()
+            .unwrap()
+            .decrypt(&hex("1bfc4b8dfb9c50f05c5d558cc26b09843cd9")),
+        Ok(hex("5200"))
+    );
+    assert_eq!(
+        device.cipher().unwrap().encrypt(&hex("08015a021001")),
+        Ok(hex("5851ad56b7bbd0fe47493f9eeba8d2b5290b76f9d104"))
+    );
 }
 
 /// The device emulator's plaintext answers come out of our provisioner, given the same

@@ -19,7 +19,11 @@ fn entry(ssid: &str, rssi: i32, auth: i32) -> ScanEntry {
 
 #[test]
 fn a_wrong_password_is_reported_and_reset_makes_the_device_provisionable_again() {
-    let mut p = Provisioner::new(Config::default());
+    // ESP-IDF's strict behaviour: after a failure only prov-ctrl Reset reopens provisioning.
+    let mut p = Provisioner::new(Config {
+        retry_after_failure: false,
+        ..Config::default()
+    });
     let (r, _) = p.handle_config(&request::get_status()).unwrap();
     assert_eq!(
         response::status(&r),
@@ -128,6 +132,34 @@ fn set_config_checks_lengths_like_esp_idf() {
     assert!(response::set_config(&r).is_ok());
     let (_, a) = p.handle_config(&request::apply_config()).unwrap();
     assert!(matches!(a, Some(Action::Apply(c)) if c.bssid == Some([1; 6]) && c.channel == 6));
+}
+
+#[test]
+fn by_default_new_credentials_after_a_failure_are_a_retry() {
+    let mut p = Provisioner::new(Config::default());
+    let _ = p
+        .handle_config(&request::set_config(b"Home", b"wrongpass", None, 0))
+        .unwrap();
+    let _ = p.handle_config(&request::apply_config()).unwrap();
+    // While joining, new credentials are refused.
+    let (r, _) = p
+        .handle_config(&request::set_config(b"Home", b"other", None, 0))
+        .unwrap();
+    assert!(response::set_config(&r).is_err());
+    p.set_station(Station::Failed(FailReason::AuthError));
+    let (r, a) = p
+        .handle_config(&request::set_config(b"Home", b"rightpass", None, 0))
+        .unwrap();
+    assert_eq!((response::set_config(&r), a), (Ok(()), None));
+    let (r, _) = p.handle_config(&request::get_status()).unwrap();
+    assert_eq!(
+        response::status(&r),
+        Ok(Station::Disconnected),
+        "back to idle"
+    );
+    let (r, a) = p.handle_config(&request::apply_config()).unwrap();
+    assert!(response::apply_config(&r).is_ok());
+    assert!(matches!(a, Some(Action::Apply(c)) if c.passphrase.as_slice() == b"rightpass"));
 }
 
 #[test]
