@@ -20,8 +20,116 @@ pub(crate) enum Command {
     Esptouch(EsptouchCommand),
     /// Decode provisioning traffic from a capture file.
     Decode(DecodeArgs),
-    /// Run the device side: sniff, decode, acknowledge.
-    Device(DeviceArgs),
+    /// Run the device side: sniff, decode, acknowledge; or serve SoftAP provisioning.
+    Device(Box<DeviceArgs>),
+    /// Provision an ESP-IDF device (or `wifiprov device --methods softap`) over SoftAP/HTTP:
+    /// protocomm security 0, 1 or 2, like esp_prov.
+    Softap(SoftapArgs),
+    /// Generate a security-2 salt and verifier for a username and password.
+    GenCred(GenCredArgs),
+}
+
+/// Secrets of the protocomm security schemes.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct SecurityArgs {
+    /// Security scheme 0, 1 or 2 (client: default what the device's proto-ver says; device:
+    /// default 2).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub(crate) sec: Option<u8>,
+    /// Security 1 proof of possession.
+    #[arg(long)]
+    pub(crate) pop: Option<String>,
+    /// Security 2 username.
+    #[arg(long)]
+    pub(crate) username: Option<String>,
+    /// Security 2 password.
+    #[arg(long)]
+    pub(crate) password: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SoftapArgs {
+    /// The device, HOST[:PORT] (ESP-IDF's SoftAP: 192.168.4.1:80).
+    #[arg(long, default_value = "192.168.4.1:80")]
+    pub(crate) host: String,
+    #[command(flatten)]
+    pub(crate) security: SecurityArgs,
+    /// The device's QR payload, e.g. '{"ver":"v1","name":"PROV_01B1E8","username":"wifiprov","pop":"abcd1234","transport":"softap"}'
+    /// (fills --username/--pop/--password when they are not given).
+    #[arg(long, value_name = "JSON")]
+    pub(crate) qr: Option<String>,
+    /// The network for the device, as text.
+    #[arg(long, conflicts_with = "ssid_hex")]
+    pub(crate) ssid: Option<String>,
+    /// The network for the device, as hex bytes.
+    #[arg(long, value_name = "HEX")]
+    pub(crate) ssid_hex: Option<String>,
+    /// Its passphrase (empty or absent: open network).
+    #[arg(long, conflicts_with = "passphrase_hex")]
+    pub(crate) passphrase: Option<String>,
+    /// Its passphrase as hex bytes.
+    #[arg(long, value_name = "HEX")]
+    pub(crate) passphrase_hex: Option<String>,
+    /// Show the networks the device sees (without --ssid: only that).
+    #[arg(long)]
+    pub(crate) scan: bool,
+    /// Send VALUE to the custom endpoint NAME first (repeatable), e.g. custom-data=hello.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub(crate) custom: Vec<String>,
+    /// Ask the device to reset a failed attempt (prov-ctrl Reset), then stop.
+    #[arg(long, conflicts_with = "reprov")]
+    pub(crate) reset: bool,
+    /// Ask the device to provision again (prov-ctrl Reprov), then stop.
+    #[arg(long)]
+    pub(crate) reprov: bool,
+    /// The device's verifier was made by `esp_prov --sec2_gen_cred` (it strips leading zero
+    /// bytes of the inner digest; ESP-IDF and `wifiprov gen-cred` do not).
+    #[arg(long)]
+    pub(crate) esp_prov_verifier: bool,
+    /// Seconds to wait for the device to report connected or failed.
+    #[arg(long, default_value_t = 90.0)]
+    pub(crate) timeout: f64,
+    /// Seconds between status polls.
+    #[arg(long, default_value_t = 1.0)]
+    pub(crate) poll: f64,
+    /// Seconds to wait for each HTTP answer (esp_prov: 60).
+    #[arg(long, default_value_t = 30.0)]
+    pub(crate) http_timeout: f64,
+    /// One JSON object on stdout at the end (progress goes to stderr).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CredFormat {
+    /// TOML lines for the device configuration file.
+    Toml,
+    /// One JSON object.
+    Json,
+    /// C arrays as ESP-IDF's example embeds them.
+    C,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenCredArgs {
+    /// Username.
+    #[arg(long, default_value = "wifiprov")]
+    pub(crate) username: String,
+    /// Password.
+    #[arg(long)]
+    pub(crate) password: String,
+    /// Salt length in bytes.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(4..=64))]
+    pub(crate) salt_len: u16,
+    /// Use this salt (hex) instead of a random one.
+    #[arg(long, value_name = "HEX")]
+    pub(crate) salt_hex: Option<String>,
+    /// Derive x like `esp_prov --sec2_gen_cred` (see `wifiprov softap --esp-prov-verifier`).
+    #[arg(long)]
+    pub(crate) esp_prov: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CredFormat::Toml)]
+    pub(crate) format: CredFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +242,8 @@ pub(crate) struct DecodeArgs {
 pub(crate) enum Method {
     /// ESP-TOUCH v1.
     EsptouchV1,
+    /// SoftAP: an AP of its own serving ESP-IDF protocomm over HTTP (and the captive portal).
+    Softap,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -145,6 +255,8 @@ pub(crate) enum BackendArg {
     #[value(name = "networkmanager")]
     #[serde(rename = "networkmanager")]
     NetworkManager,
+    /// SoftAP only: store the credentials and report CONNECTED without joining.
+    Record,
 }
 
 #[derive(Debug, Args)]
@@ -206,4 +318,51 @@ pub(crate) struct DeviceArgs {
     /// JSON event stream on stdout, one object per line.
     #[arg(long)]
     pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) softap: DeviceSoftapArgs,
+}
+
+/// `wifiprov device --methods softap` options.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct DeviceSoftapArgs {
+    /// SoftAP: the interface for the device's AP (default: --iface, as a second interface on
+    /// the same radio, AP+STA).
+    #[arg(long, value_name = "IFACE")]
+    pub(crate) ap_iface: Option<String>,
+    /// SoftAP: serve on this address instead of 192.168.4.1:80.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub(crate) listen: Option<std::net::SocketAddr>,
+    /// SoftAP: raise no AP, only serve (development and interop tests).
+    #[arg(long)]
+    pub(crate) no_ap: bool,
+    #[command(flatten)]
+    pub(crate) security: SecurityArgs,
+    /// SoftAP security 2: the stored salt (hex; with --verifier-hex instead of --password).
+    #[arg(long, value_name = "HEX")]
+    pub(crate) salt_hex: Option<String>,
+    /// SoftAP security 2: the stored verifier (hex, 384 bytes).
+    #[arg(long, value_name = "HEX")]
+    pub(crate) verifier_hex: Option<String>,
+    /// SoftAP security 2: data encryption patch level (1 = current ESP-IDF, 0 = old firmware).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub(crate) sec2_patch: Option<u8>,
+    /// SoftAP: the AP's SSID / service name (default PROV_ + last 3 bytes of the MAC).
+    #[arg(long)]
+    pub(crate) service_name: Option<String>,
+    /// SoftAP: WPA2 key of the AP (default: open, like ESP-IDF without a service key).
+    #[arg(long)]
+    pub(crate) service_key: Option<String>,
+    /// SoftAP: the AP's channel (default: that of the strongest network found).
+    #[arg(long)]
+    pub(crate) ap_channel: Option<u8>,
+    /// SoftAP: a custom endpoint (repeatable); it answers "SUCCESS\0" like ESP-IDF's example.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) custom_endpoint: Vec<String>,
+    /// SoftAP: also serve the captive portal (web page, wildcard DNS, RFC 8910/8908).
+    #[arg(long)]
+    pub(crate) portal: bool,
+    /// SoftAP: offer these networks to prov-scan instead of scanning (a JSON array of
+    /// {"ssid", "channel", "rssi", "bssid", "auth"}; serve-only development and tests).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) scan_json: Option<std::path::PathBuf>,
 }

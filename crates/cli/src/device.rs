@@ -33,6 +33,22 @@ struct FileConfig {
     hook: Option<String>,
     ack: Option<bool>,
     keep_running: Option<bool>,
+    // SoftAP
+    ap_iface: Option<String>,
+    listen: Option<std::net::SocketAddr>,
+    no_ap: Option<bool>,
+    sec: Option<u8>,
+    pop: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    salt_hex: Option<String>,
+    verifier_hex: Option<String>,
+    sec2_patch: Option<u8>,
+    service_name: Option<String>,
+    service_key: Option<String>,
+    ap_channel: Option<u8>,
+    custom_endpoints: Option<Vec<String>>,
+    portal: Option<bool>,
 }
 
 fn seconds(value: f64, what: &str) -> Result<Duration> {
@@ -42,8 +58,8 @@ fn seconds(value: f64, what: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(value))
 }
 
-fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>)> {
-    let file = match &args.config {
+fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>, FileConfig)> {
+    let mut file = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
@@ -52,35 +68,41 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>)> {
         }
         None => FileConfig::default(),
     };
-    let iface = args
-        .iface
-        .clone()
-        .or(file.iface)
-        .context("no interface: give --iface or `iface` in the configuration")?;
-    let mut config = Config::new(&iface);
     let methods = args
         .methods
         .clone()
-        .or(file.methods)
+        .or(file.methods.take())
         .unwrap_or(vec![MethodArg::EsptouchV1]);
+    let softap = methods.contains(&MethodArg::Softap);
+    if softap && methods.len() > 1 {
+        bail!("--methods softap runs alone (the radio cannot sniff while it is an AP)");
+    }
+    let serve_only = softap && (args.softap.no_ap || file.no_ap.unwrap_or(false));
+    let iface = match args.iface.clone().or(file.iface.take()) {
+        Some(iface) => iface,
+        None if serve_only => String::new(),
+        None => bail!("no interface: give --iface or `iface` in the configuration"),
+    };
+    let mut config = Config::new(&iface);
     config.methods = methods
         .iter()
-        .map(|m| match m {
-            MethodArg::EsptouchV1 => Method::EsptouchV1,
+        .filter_map(|m| match m {
+            MethodArg::EsptouchV1 => Some(Method::EsptouchV1),
+            MethodArg::Softap => None,
         })
         .collect();
-    config.backend = match args
-        .backend
-        .or(file.backend)
-        .unwrap_or(BackendArg::WpaSupplicant)
-    {
-        BackendArg::WpaSupplicant => Backend::WpaSupplicant,
+    let backend = args.backend.or(file.backend);
+    if backend == Some(BackendArg::Record) && !softap {
+        bail!("--backend record is for --methods softap");
+    }
+    config.backend = match backend.unwrap_or(BackendArg::WpaSupplicant) {
         BackendArg::NetworkManager => Backend::NetworkManager,
+        BackendArg::WpaSupplicant | BackendArg::Record => Backend::WpaSupplicant,
     };
-    if let Some(dir) = args.state_dir.clone().or(file.state_dir) {
+    if let Some(dir) = args.state_dir.clone().or(file.state_dir.take()) {
         config.state_dir = dir;
     }
-    if let Some(channels) = args.channels.clone().or(file.channels) {
+    if let Some(channels) = args.channels.clone().or(file.channels.take()) {
         if let Some(bad) = channels.iter().find(|&&c| !(1..=14).contains(&c)) {
             bail!("channel {bad} is not a 2.4 GHz channel (1..14)");
         }
@@ -101,8 +123,8 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>)> {
     if let Some(t) = args.dhcp_timeout.or(file.dhcp_timeout) {
         config.dhcp_timeout = seconds(t, "--dhcp-timeout")?;
     }
-    config.dhcp_command = args.dhcp_command.clone().or(file.dhcp_command);
-    if let Some(dir) = args.wpa_ctrl_dir.clone().or(file.wpa_ctrl_dir) {
+    config.dhcp_command = args.dhcp_command.clone().or(file.dhcp_command.take());
+    if let Some(dir) = args.wpa_ctrl_dir.clone().or(file.wpa_ctrl_dir.take()) {
         config.wpa_ctrl_dir = dir;
     }
     config.ack = !args.no_ack && file.ack.unwrap_or(true);
@@ -114,7 +136,8 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>)> {
         .transpose()
         .context("--mac")?;
     config.ip = args.ip;
-    Ok((config, args.hook.clone().or(file.hook)))
+    let hook = args.hook.clone().or(file.hook.take());
+    Ok((config, hook, file))
 }
 
 fn method_name(decoded: &Decoded) -> &'static str {
@@ -154,6 +177,37 @@ fn event_json(event: &Event, started: Instant) -> Value {
         Event::Stopped { reason, explain } => {
             json!({"event": "stopped", "t_ms": t_ms, "reason": reason, "explain": explain})
         }
+        Event::Serving {
+            address,
+            ap_ssid,
+            ap_channel,
+            security,
+            scanned,
+            qr,
+        } => json!({"event": "serving", "t_ms": t_ms, "address": address.to_string(),
+            "ap_ssid": ap_ssid.as_deref().map(text_or_null), "ap_channel": ap_channel,
+            "security": security, "scanned": scanned, "qr": serde_json::from_str::<Value>(qr).unwrap_or(Value::Null)}),
+        Event::Session { peer, busy } => {
+            json!({"event": if *busy { "busy" } else { "session" }, "t_ms": t_ms, "peer": peer.to_string()})
+        }
+        Event::Established { peer } => {
+            json!({"event": "established", "t_ms": t_ms, "peer": peer.to_string()})
+        }
+        Event::Rejected {
+            peer,
+            endpoint,
+            reason,
+        } => {
+            json!({"event": "rejected", "t_ms": t_ms, "peer": peer.to_string(), "endpoint": endpoint, "reason": reason})
+        }
+        Event::Received { ssid, via } => {
+            json!({"event": "credentials", "t_ms": t_ms, "method": "softap",
+            "via": via, "ssid": text_or_null(ssid), "ssid_hex": to_hex(ssid)})
+        }
+        Event::Custom { endpoint, len } => {
+            json!({"event": "custom", "t_ms": t_ms, "endpoint": endpoint, "len": len})
+        }
+        Event::Done => json!({"event": "done", "t_ms": t_ms}),
     }
 }
 
@@ -184,7 +238,50 @@ fn event_text(event: &Event) -> Option<String> {
         Event::Failed { reason } => format!("failed: {reason}; listening again"),
         Event::AckSent { phone, rounds } => format!("ack sent to {phone} ({rounds} rounds)"),
         Event::Stopped { reason, explain } => format!("{reason}\n{explain}"),
+        Event::Serving {
+            address,
+            ap_ssid,
+            ap_channel,
+            security,
+            scanned,
+            qr,
+        } => {
+            let ap = match (ap_ssid, ap_channel) {
+                (Some(ssid), Some(ch)) => format!("AP {} on channel {ch}, ", display_bytes(ssid)),
+                _ => String::new(),
+            };
+            format!(
+                "serving SoftAP provisioning: {ap}http://{address}, security {security}, {scanned} network(s) scanned\nQR payload: {qr}\n{}",
+                qr_text(qr)
+            )
+        }
+        Event::Session { peer, busy: false } => format!("session from {peer}"),
+        Event::Session { peer, busy: true } => {
+            format!("refused {peer}: another client's session is in use")
+        }
+        Event::Established { peer } => format!("secure session with {peer}"),
+        Event::Rejected {
+            peer,
+            endpoint,
+            reason,
+        } => format!("rejected {endpoint} from {peer}: {reason}"),
+        Event::Received { ssid, via } => {
+            format!("credentials received ({via}): SSID {}", display_bytes(ssid))
+        }
+        Event::Custom { endpoint, len } => format!("custom endpoint {endpoint}: {len} bytes"),
+        Event::Done => "the client read the final status".to_owned(),
     })
+}
+
+/// The QR code of `payload`, drawn with Unicode half blocks (empty if it cannot be made).
+fn qr_text(payload: &str) -> String {
+    qrcode::QrCode::new(payload.as_bytes())
+        .map(|code| {
+            code.render::<qrcode::render::unicode::Dense1x2>()
+                .quiet_zone(true)
+                .build()
+        })
+        .unwrap_or_default()
 }
 
 fn run_hook(hook: &str, event: &Value) {
@@ -205,7 +302,15 @@ fn run_hook(hook: &str, event: &Value) {
 }
 
 pub(crate) fn run(args: &DeviceArgs) -> Result<()> {
-    let (config, hook) = build_config(args)?;
+    let (config, hook, file) = build_config(args)?;
+    if args
+        .methods
+        .as_ref()
+        .or(file.methods.as_ref())
+        .is_some_and(|m| m.contains(&MethodArg::Softap))
+    {
+        return run_softap(args, config, hook, file);
+    }
     let stop = crate::stop_flag();
     let started = Instant::now();
     let json = args.json;
@@ -247,4 +352,191 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<()> {
         Err(DaemonError::Stopped) => bail!("interrupted"),
         Err(e) => Err(e).with_context(|| format!("device on {}", config.iface)),
     }
+}
+
+/// `--methods softap`: the SoftAP device.
+fn run_softap(
+    args: &DeviceArgs,
+    station: Config,
+    hook: Option<String>,
+    file: FileConfig,
+) -> Result<()> {
+    use wifiprov_protocomm::device::Config as ProtocommConfig;
+    use wifiprov_transport::device::ap::ApConfig;
+    use wifiprov_transport::device::softap::{self, SoftApBackend, SoftApConfig};
+    use wifiprov_transport::portal::PortalConfig;
+
+    let a = &args.softap;
+    let security = crate::args::SecurityArgs {
+        sec: a.security.sec.or(file.sec),
+        pop: a.security.pop.clone().or(file.pop.clone()),
+        username: a.security.username.clone().or(file.username.clone()),
+        password: a.security.password.clone().or(file.password.clone()),
+    };
+    let (device_security, qr_secrets) = crate::softap::device_security(
+        &security,
+        a.salt_hex.as_deref().or(file.salt_hex.as_deref()),
+        a.verifier_hex.as_deref().or(file.verifier_hex.as_deref()),
+        a.sec2_patch.or(file.sec2_patch),
+    )?;
+    let no_ap = a.no_ap || file.no_ap.unwrap_or(false);
+    let record = args.backend.or(file.backend) == Some(BackendArg::Record);
+    if no_ap && !record {
+        bail!("--no-ap serves without a radio: it needs --backend record");
+    }
+    let address = std::net::Ipv4Addr::new(192, 168, 4, 1);
+    let listen = a
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| std::net::SocketAddr::from((address, 80)));
+    let mac = (!station.iface.is_empty())
+        .then(|| wifiprov_transport::device::radio::mac_address(&station.iface))
+        .flatten();
+    let name = a
+        .service_name
+        .clone()
+        .or(file.service_name.clone())
+        .unwrap_or_else(|| crate::softap::service_name(mac));
+    if name.is_empty() || name.len() > 32 {
+        bail!("the service name (AP SSID) must be 1..32 bytes");
+    }
+    let portal = a.portal || file.portal.unwrap_or(false);
+    let portal_config = portal.then(|| PortalConfig {
+        address: match listen.ip() {
+            std::net::IpAddr::V4(ip) if !ip.is_unspecified() => ip,
+            _ => address,
+        },
+        port: listen.port(),
+        device_name: name.clone(),
+    });
+    let ap = if no_ap {
+        None
+    } else {
+        let channel = a.ap_channel.or(file.ap_channel).unwrap_or(0);
+        if channel > 13 {
+            bail!("--ap-channel must be 1..13");
+        }
+        Some(ApConfig {
+            iface: a
+                .ap_iface
+                .clone()
+                .or(file.ap_iface.clone())
+                .unwrap_or_else(|| station.iface.clone()),
+            ssid: name.clone().into_bytes(),
+            passphrase: a
+                .service_key
+                .clone()
+                .or(file.service_key.clone())
+                .map(String::into_bytes),
+            channel,
+            address,
+            captive_api: portal_config.as_ref().map(PortalConfig::api_url),
+            run_dir: station.state_dir.join("run"),
+        })
+    };
+    let mut qr = json!({"ver": "v1", "name": name, "transport": "softap"});
+    if let (Some(target), Some(extra)) = (qr.as_object_mut(), qr_secrets.as_object()) {
+        for (k, v) in extra {
+            target.insert(k.clone(), v.clone());
+        }
+    }
+    let mut protocomm = ProtocommConfig::new(device_security);
+    for endpoint in a
+        .custom_endpoint
+        .iter()
+        .chain(file.custom_endpoints.iter().flatten())
+    {
+        protocomm = protocomm.with_custom_endpoint(endpoint);
+    }
+    let config = SoftApConfig {
+        station,
+        ap,
+        listen,
+        protocomm,
+        backend: if record {
+            SoftApBackend::Record
+        } else {
+            SoftApBackend::Join
+        },
+        portal: portal_config,
+        record_ip: match listen.ip() {
+            std::net::IpAddr::V4(ip) if !ip.is_unspecified() => ip,
+            _ => std::net::Ipv4Addr::LOCALHOST,
+        },
+        done_grace: Duration::from_millis(1500),
+        auto_stop: Duration::from_secs(30),
+        scan_results: a.scan_json.as_deref().map(read_scan_json).transpose()?,
+        qr: qr.to_string(),
+    };
+    let stop = crate::stop_flag();
+    let started = Instant::now();
+    let json = args.json;
+    let result = softap::run(&config, &stop, |event| {
+        let value = event_json(event, started);
+        if json {
+            println!("{value}");
+        } else if let Some(text) = event_text(event) {
+            eprintln!("device: {text}");
+        }
+        if let Some(hook) = &hook {
+            run_hook(hook, &value);
+        }
+    });
+    match result {
+        Ok(done) => {
+            let summary = json!({"event": "provisioned", "t_ms": started.elapsed().as_millis(),
+                "method": "softap", "ssid": text_or_null(&done.ssid), "ssid_hex": to_hex(&done.ssid),
+                "ip": done.ip.to_string(), "credentials_ms": done.credentials_after.as_millis() as u64,
+                "joined_ms": done.joined_after.as_millis() as u64, "client_saw_connected": done.client_saw_connected,
+                "credentials_file": config.station.state_dir.join("credentials.json")});
+            if json {
+                println!("{summary}");
+            } else {
+                eprintln!("device: provisioned (softap)");
+            }
+            if let Some(hook) = &hook {
+                run_hook(hook, &summary);
+            }
+            Ok(())
+        }
+        Err(DaemonError::Stopped) => bail!("interrupted"),
+        Err(e) => Err(e).context("SoftAP device"),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScanJson {
+    ssid: String,
+    #[serde(default)]
+    channel: u32,
+    #[serde(default)]
+    rssi: i32,
+    #[serde(default)]
+    bssid: Option<String>,
+    #[serde(default)]
+    auth: i32,
+}
+
+fn read_scan_json(path: &std::path::Path) -> Result<Vec<wifiprov_protocomm::wifi::ScanEntry>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let list: Vec<ScanJson> = serde_json::from_str(&text)
+        .with_context(|| format!("invalid scan list {}", path.display()))?;
+    list.into_iter()
+        .map(|e| {
+            Ok(wifiprov_protocomm::wifi::ScanEntry {
+                ssid: e.ssid.into_bytes(),
+                channel: e.channel,
+                rssi: e.rssi,
+                bssid: e
+                    .bssid
+                    .as_deref()
+                    .map(parse_mac)
+                    .transpose()?
+                    .unwrap_or([0; 6]),
+                auth: e.auth,
+            })
+        })
+        .collect()
 }

@@ -9,6 +9,7 @@ mod decode;
 mod device;
 mod esptouch;
 mod output;
+mod softap;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -56,6 +57,8 @@ fn main() -> ExitCode {
         args::Command::Esptouch(cmd) => esptouch::run(cmd),
         args::Command::Decode(cmd) => decode::run(&cmd),
         args::Command::Device(cmd) => device::run(&cmd),
+        args::Command::Softap(cmd) => softap::run(&cmd),
+        args::Command::GenCred(cmd) => softap::gen_cred(&cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -233,6 +233,39 @@ impl Provisioner {
         self.scan_finished = true;
     }
 
+    /// The scan list offered to clients (sorted, capped).
+    #[must_use]
+    pub fn scan_results(&self) -> &[ScanEntry] {
+        &self.scan
+    }
+
+    /// Credentials from another channel than `prov-config` (the captive portal): the same
+    /// checks and state changes as SetConfig followed by ApplyConfig.
+    ///
+    /// # Errors
+    /// [`Error::PeerMisbehaved`] if the SSID/passphrase lengths are invalid or the device is
+    /// already joining or joined.
+    pub fn apply(&mut self, ssid: &[u8], passphrase: &[u8]) -> Result<Action, Error> {
+        let status = self.set_config(CmdSetConfig {
+            ssid: ssid.to_vec(),
+            passphrase: passphrase.to_vec(),
+            ..CmdSetConfig::default()
+        });
+        match (status, &self.received) {
+            (status::SUCCESS, Some(credentials)) => {
+                self.applied = true;
+                self.station = Station::Connecting;
+                Ok(Action::Apply(credentials.clone()))
+            }
+            (status::INVALID_ARGUMENT, _) => Err(Error::PeerMisbehaved(
+                "the SSID must be 1..32 bytes and the passphrase at most 63",
+            )),
+            _ => Err(Error::PeerMisbehaved(
+                "the device is already joining a network",
+            )),
+        }
+    }
+
     /// Back to waiting for credentials (after a failure, or to provision again).
     pub fn reset(&mut self) {
         self.received = None;

@@ -6,8 +6,10 @@
 //! and no network to join: the daemon sniffs, decodes and acknowledges from the interface's own
 //! address.
 
+pub mod ap;
 pub mod nm;
 pub mod radio;
+pub mod softap;
 pub mod store;
 pub mod wpa;
 
@@ -149,6 +151,59 @@ pub enum Event {
         /// The decoders' diagnostic report (no data values).
         explain: String,
     },
+    /// SoftAP: serving protocomm (and the portal), on the device's AP if it raised one.
+    Serving {
+        /// The HTTP address.
+        address: std::net::SocketAddr,
+        /// The AP's SSID (`None` in serve-only mode).
+        ap_ssid: Option<Vec<u8>>,
+        /// The AP's channel.
+        ap_channel: Option<u8>,
+        /// Security scheme.
+        security: u8,
+        /// Networks found by the scan before the AP went up.
+        scanned: usize,
+        /// The QR payload for the apps (JSON).
+        qr: String,
+    },
+    /// SoftAP: a client started a session (or a second one was refused, `busy`).
+    Session {
+        /// The client.
+        peer: std::net::SocketAddr,
+        /// Refused (503) because another client's session is in use.
+        busy: bool,
+    },
+    /// SoftAP: the client completed the security handshake.
+    Established {
+        /// The client.
+        peer: std::net::SocketAddr,
+    },
+    /// SoftAP: a request failed (wrong proof, bad message, oversized body): the connection was
+    /// closed without a response, as ESP-IDF does.
+    Rejected {
+        /// The client.
+        peer: std::net::SocketAddr,
+        /// The endpoint.
+        endpoint: String,
+        /// Why.
+        reason: String,
+    },
+    /// SoftAP: credentials received and applied (no password in the event).
+    Received {
+        /// SSID bytes.
+        ssid: Vec<u8>,
+        /// `softap` (protocomm) or `portal`.
+        via: &'static str,
+    },
+    /// SoftAP: a custom endpoint was called.
+    Custom {
+        /// Endpoint.
+        endpoint: String,
+        /// Request length.
+        len: usize,
+    },
+    /// SoftAP: the client read the final Connected status.
+    Done,
     /// The ack went out.
     AckSent {
         /// To this phone address.
@@ -204,6 +259,20 @@ pub enum DaemonError {
     /// The join backend is unusable (e.g. NetworkManager is not running).
     #[error(transparent)]
     Backend(JoinError),
+    /// The SoftAP access point failed.
+    #[error(transparent)]
+    AccessPoint(#[from] ap::ApError),
+    /// The SoftAP HTTP server could not listen.
+    #[error("cannot serve on {address}: {source}")]
+    Serve {
+        /// The address.
+        address: std::net::SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The protocomm configuration is invalid (salt/verifier, endpoint names).
+    #[error("protocomm configuration: {0}")]
+    Protocomm(wifiprov_protocomm::Error),
     /// Listening timed out.
     #[error("no credentials within {0} s")]
     ListenTimeout(u64),
@@ -283,14 +352,20 @@ pub fn run(
             events(&Event::Joining {
                 ssid: decoded.ssid().to_vec(),
             });
-            let joined = match &manager {
-                Some(manager) => join_network_manager(config, manager, &decoded),
-                None => join(config, &decoded),
-            };
+            let joined = join_network(
+                config,
+                manager.as_ref(),
+                decoded.ssid(),
+                decoded.password(),
+                Some(decoded.channel()),
+                decoded.bssid(),
+            );
             match joined {
                 Ok(ip) => (ip, Some(round_start.elapsed())),
                 Err(reason) => {
-                    events(&Event::Failed { reason });
+                    events(&Event::Failed {
+                        reason: reason.to_string(),
+                    });
                     continue;
                 }
             }
@@ -396,41 +471,36 @@ fn sniff(
     }
 }
 
-fn join_network_manager(
+/// Joins `ssid` with the configured backend on `config.iface` (NetworkManager if `manager`).
+pub(crate) fn join_network(
     config: &Config,
-    manager: &nm::NetworkManager,
-    decoded: &Decoded,
-) -> Result<Ipv4Addr, String> {
-    let options = nm::JoinOptions {
-        connect_timeout: config.connect_timeout,
-        dhcp_timeout: config.dhcp_timeout,
-        bssid: decoded.bssid(),
-    };
-    manager
-        .join(decoded.ssid(), decoded.password(), &options)
-        .map(|joined| joined.ip)
-        .map_err(|e| e.to_string())
-}
-
-fn join(config: &Config, decoded: &Decoded) -> Result<Ipv4Addr, String> {
+    manager: Option<&nm::NetworkManager>,
+    ssid: &[u8],
+    password: &[u8],
+    channel: Option<u8>,
+    bssid: Option<Mac>,
+) -> Result<Ipv4Addr, JoinError> {
+    if let Some(manager) = manager {
+        let options = nm::JoinOptions {
+            connect_timeout: config.connect_timeout,
+            dhcp_timeout: config.dhcp_timeout,
+            bssid,
+        };
+        return manager
+            .join(ssid, password, &options)
+            .map(|joined| joined.ip);
+    }
     let supplicant =
-        wpa::Supplicant::ensure(&config.iface, &config.wpa_ctrl_dir, &config.state_dir)
-            .map_err(|e| e.to_string())?;
+        wpa::Supplicant::ensure(&config.iface, &config.wpa_ctrl_dir, &config.state_dir)?;
     let options = wpa::JoinOptions {
         ctrl_dir: config.wpa_ctrl_dir.clone(),
         local_dir: config.state_dir.clone(),
         connect_timeout: config.connect_timeout,
         dhcp_timeout: config.dhcp_timeout,
         dhcp_command: config.dhcp_command.clone(),
-        channel: Some(decoded.channel()).filter(|&c| c != 0),
+        channel: channel.filter(|&c| c != 0),
     };
-    match wpa::join(
-        &config.iface,
-        &supplicant,
-        decoded.ssid(),
-        decoded.password(),
-        &options,
-    ) {
+    match wpa::join(&config.iface, &supplicant, ssid, password, &options) {
         Ok(joined) => {
             // Dropping the handles does not stop the processes: the DHCP client keeps the lease
             // and wpa_supplicant the association.
@@ -440,7 +510,7 @@ fn join(config: &Config, decoded: &Decoded) -> Result<Ipv4Addr, String> {
         }
         Err(e) => {
             supplicant.release(&config.state_dir);
-            Err(e.to_string())
+            Err(e)
         }
     }
 }
