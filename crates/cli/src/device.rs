@@ -146,6 +146,18 @@ fn method_name(decoded: &Decoded) -> &'static str {
 
 /// The JSON object of an event (never the password).
 fn event_json(event: &Event, started: Instant) -> Value {
+    let mut value = event_value(event, started);
+    // Wall-clock time too, so other programs can line events up with theirs.
+    if let Some(object) = value.as_object_mut() {
+        let unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        object.insert("unix_ms".to_owned(), json!(unix_ms));
+    }
+    value
+}
+
+fn event_value(event: &Event, started: Instant) -> Value {
     let t_ms = started.elapsed().as_millis();
     match event {
         Event::Listening { hopping } => {
@@ -500,6 +512,9 @@ fn run_softap(
             Ok(())
         }
         Err(DaemonError::Stopped) => bail!("interrupted"),
+        Err(DaemonError::ListenTimeout(s)) => {
+            Err(NothingFound(format!("not provisioned within {s} s")).into())
+        }
         Err(e) => Err(e).context("SoftAP device"),
     }
 }

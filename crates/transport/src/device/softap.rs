@@ -246,15 +246,29 @@ fn unescape_iw(text: &str) -> Vec<u8> {
     out
 }
 
-/// Scans on `iface` (managed, up) with `iw`, a few tries (the radio may be busy just after
-/// coming up).
+/// The AP's channel when none is configured: that of the strongest 2.4 GHz network found (the
+/// network the user picks is then likely on it, and AP+STA needs no channel switch), else 1.
+#[must_use]
+pub fn default_channel(scanned: &[ScanEntry]) -> u8 {
+    scanned
+        .iter()
+        .filter(|e| (1..=13).contains(&e.channel))
+        .max_by_key(|e| e.rssi)
+        .and_then(|e| u8::try_from(e.channel).ok())
+        .unwrap_or(1)
+}
+
+/// Scans the 2.4 GHz channels on `iface` (managed, up) with `iw`, a few tries (the radio may be
+/// busy just after coming up).
 fn scan(iface: &str) -> Vec<ScanEntry> {
     let _ = Command::new("ip")
         .args(["link", "set", iface, "up"])
         .status();
+    let mut args: Vec<String> = ["dev", iface, "scan", "freq"].map(str::to_owned).to_vec();
+    args.extend((1..=13).map(|c| super::ap::channel_mhz(c).to_string()));
     for _ in 0..3 {
         let output = Command::new("iw")
-            .args(["dev", iface, "scan"])
+            .args(&args)
             .stdin(Stdio::null())
             .stderr(Stdio::null())
             .output();
@@ -290,7 +304,10 @@ impl ApInterface {
                 what,
             })
         };
-        let _ = Command::new("iw").args(["dev", &name, "del"]).status();
+        let _ = Command::new("iw")
+            .args(["dev", &name, "del"])
+            .stderr(Stdio::null())
+            .status();
         let status = Command::new("iw")
             .args([
                 "dev",
@@ -374,6 +391,9 @@ pub fn run(
         if let Some(interface) = &ap_interface {
             ap.iface.clone_from(&interface.name);
         }
+        if ap.channel == 0 {
+            ap.channel = default_channel(&scanned);
+        }
         access_point = Some(AccessPoint::start(&ap)?);
     } else {
         ap_interface = None;
@@ -421,6 +441,12 @@ pub fn run(
     let result = loop {
         if stop.load(Ordering::SeqCst) {
             break Err(DaemonError::Stopped);
+        }
+        if let Some(limit) = config.station.listen_timeout
+            && joined.is_none()
+            && started.elapsed() >= limit
+        {
+            break Err(DaemonError::ListenTimeout(limit.as_secs()));
         }
         if let Some(at) = done_at
             && at.elapsed() >= config.done_grace
@@ -601,10 +627,20 @@ BSS 02:1a:b0:00:00:06(on wlan2)
     }
 
     #[test]
+    fn the_ap_goes_on_the_strongest_networks_channel() {
+        let list = parse_iw_scan(SCAN);
+        assert_eq!(default_channel(&list), 6);
+        assert_eq!(default_channel(&[]), 1);
+    }
+
+    #[test]
     fn scan_parser_survives_garbage() {
         let list = parse_iw_scan("BSS zz\n\tfreq: x\n\tsignal: \n\tSSID: \\x");
         assert_eq!(list.len(), 1);
-        assert_eq!((list[0].ssid.as_slice(), list[0].bssid, list[0].channel), (&b"\\x"[..], [0; 6], 0));
+        assert_eq!(
+            (list[0].ssid.as_slice(), list[0].bssid, list[0].channel),
+            (&b"\\x"[..], [0; 6], 0)
+        );
         assert!(parse_iw_scan("SSID: orphan\nfreq: 2412").is_empty());
         assert_eq!(unescape_iw("a\\x4"), b"a\\x4");
         assert_eq!(unescape_iw("\\x41\\x42c"), b"ABc");
