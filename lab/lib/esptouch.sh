@@ -60,7 +60,12 @@ def at(name, last=False):
     hits = [e for e in events if e["event"] == name]
     if not hits:
         return None
-    return dev0 + (hits[-1] if last else hits[0])["t_ms"] - send0
+    hit = hits[-1] if last else hits[0]
+    # Wall-clock event times (unix_ms) line up with the phone's start exactly; t_ms counts from
+    # the daemon's own start, which is later than dev0 by its start-up time.
+    if "unix_ms" in hit:
+        return hit["unix_ms"] - send0
+    return dev0 + hit["t_ms"] - send0
 out = {
     "lock_ms": at("locked", last=True),
     "credentials_ms": at("credentials", last=True),

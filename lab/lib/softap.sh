@@ -54,8 +54,9 @@ sa_phone_join() {
         -P "$LAB_STATE/wpa_supplicant-$ifc.pid" || return 1
     lab_wait 30 "$ifc associated to $ssid" \
         bash -c "wpa_cli -p '$LAB_STATE/wpa_supplicant' -i '$ifc' status | grep -qx wpa_state=COMPLETED" || return 1
-    lab_in "$ifc" busybox udhcpc -i "$ifc" -q -n -t 10 -T 1 -s "$LAB_ROOT/contrib/udhcpc-script" \
-        >"$LAB_OUT/phone-udhcpc.log" 2>&1 || return 1
+    # shellcheck disable=SC2086
+    lab_in "$ifc" busybox udhcpc -i "$ifc" -q -n -t 10 -T 1 ${SA_UDHCPC_EXTRA:-} \
+        -s "${SA_UDHCPC_SCRIPT:-$LAB_ROOT/contrib/udhcpc-script}" >"$LAB_OUT/phone-udhcpc.log" 2>&1 || return 1
     lab_in "$ifc" ip -4 addr show dev "$ifc" | grep -q 'inet 192\.168\.4\.'
 }
 

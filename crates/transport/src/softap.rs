@@ -144,6 +144,8 @@ pub enum ServerEvent {
     },
     /// The runtime must act (join, scan, reset, done).
     Action(Action),
+    /// The same, for a request made through the captive portal's page.
+    PortalAction(Action),
 }
 
 /// Server behaviour.

@@ -345,7 +345,8 @@ pub fn dnsmasq_args(config: &ApConfig) -> Vec<String> {
     match &config.captive_api {
         Some(api) => {
             args.push(format!("--address=/#/{}", config.address));
-            args.push(format!("--dhcp-option=114,\"{api}\""));
+            // An argument, not a shell word: no quotes (they would be sent too).
+            args.push(format!("--dhcp-option=114,{api}"));
         }
         None => args.push("--port=0".to_owned()),
     }
@@ -407,7 +408,7 @@ mod tests {
         c.captive_api = Some("http://192.168.4.1/api/captive".into());
         let args = dnsmasq_args(&c);
         assert!(args.contains(&"--address=/#/192.168.4.1".to_owned()));
-        assert!(args.contains(&"--dhcp-option=114,\"http://192.168.4.1/api/captive\"".to_owned()));
+        assert!(args.contains(&"--dhcp-option=114,http://192.168.4.1/api/captive".to_owned()));
         assert!(
             args.contains(&"--dhcp-range=192.168.4.2,192.168.4.20,255.255.255.0,10m".to_owned())
         );

@@ -113,7 +113,7 @@ impl PortalBackend for PortalBridge {
                 other => other.to_string(),
             })?;
         self.done_sent.store(false, Ordering::SeqCst);
-        let _ = self.events.send(ServerEvent::Action(action));
+        let _ = self.events.send(ServerEvent::PortalAction(action));
         Ok(())
     }
 
@@ -128,7 +128,7 @@ impl PortalBackend for PortalBridge {
             Station::Connected(c) => {
                 // The page has seen the result: provisioning is done.
                 if !self.done_sent.swap(true, Ordering::SeqCst) {
-                    let _ = self.events.send(ServerEvent::Action(Action::Done));
+                    let _ = self.events.send(ServerEvent::PortalAction(Action::Done));
                 }
                 PortalStatus::Connected {
                     ip: Ipv4Addr::from(c.ip).to_string(),
@@ -479,25 +479,44 @@ pub fn run(
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => break Err(DaemonError::Stopped),
         };
-        match event {
-            ServerEvent::SessionStarted { peer } => events(&Event::Session { peer, busy: false }),
-            ServerEvent::Busy { peer } => events(&Event::Session { peer, busy: true }),
-            ServerEvent::Established { peer } => events(&Event::Established { peer }),
-            ServerEvent::Custom { endpoint, len, .. } => events(&Event::Custom { endpoint, len }),
+        let (action, via) = match event {
+            ServerEvent::Action(action) => (action, "softap"),
+            ServerEvent::PortalAction(action) => (action, "portal"),
+            ServerEvent::SessionStarted { peer } => {
+                events(&Event::Session { peer, busy: false });
+                continue;
+            }
+            ServerEvent::Busy { peer } => {
+                events(&Event::Session { peer, busy: true });
+                continue;
+            }
+            ServerEvent::Established { peer } => {
+                events(&Event::Established { peer });
+                continue;
+            }
+            ServerEvent::Custom { endpoint, len, .. } => {
+                events(&Event::Custom { endpoint, len });
+                continue;
+            }
             ServerEvent::Rejected {
                 peer,
                 endpoint,
                 reason,
-            } => events(&Event::Rejected {
-                peer,
-                endpoint,
-                reason,
-            }),
-            ServerEvent::Action(Action::Apply(credentials)) => {
+            } => {
+                events(&Event::Rejected {
+                    peer,
+                    endpoint,
+                    reason,
+                });
+                continue;
+            }
+        };
+        match action {
+            Action::Apply(credentials) => {
                 received_at = Some(started.elapsed());
                 events(&Event::Received {
                     ssid: credentials.ssid.clone(),
-                    via: "softap",
+                    via,
                 });
                 store.save(&store::Stored {
                     method: "softap".to_owned(),
@@ -568,19 +587,19 @@ pub fn run(
                     }
                 }
             }
-            ServerEvent::Action(Action::Done) => {
+            Action::Done => {
                 if done_at.is_none() {
                     events(&Event::Done);
                 }
                 done_at.get_or_insert_with(Instant::now);
             }
-            ServerEvent::Action(Action::Reset | Action::Reprovision) => {
+            Action::Reset | Action::Reprovision => {
                 joined = None;
                 done_at = None;
                 events(&Event::Listening { hopping: false });
             }
             // Scan: the list was made before the AP went up and is already offered.
-            ServerEvent::Action(_) => {}
+            Action::Scan(_) => {}
         }
     };
     handle.shutdown();
