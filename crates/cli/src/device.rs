@@ -379,6 +379,11 @@ fn run_softap(
     use wifiprov_transport::portal::PortalConfig;
 
     let a = &args.softap;
+    let no_ap = a.no_ap || file.no_ap.unwrap_or(false);
+    let record = args.backend.or(file.backend) == Some(BackendArg::Record);
+    if no_ap && !record {
+        bail!("--no-ap serves without a radio: it needs --backend record");
+    }
     let security = crate::args::SecurityArgs {
         sec: a.security.sec.or(file.sec),
         pop: a.security.pop.clone().or(file.pop.clone()),
@@ -391,11 +396,6 @@ fn run_softap(
         a.verifier_hex.as_deref().or(file.verifier_hex.as_deref()),
         a.sec2_patch.or(file.sec2_patch),
     )?;
-    let no_ap = a.no_ap || file.no_ap.unwrap_or(false);
-    let record = args.backend.or(file.backend) == Some(BackendArg::Record);
-    if no_ap && !record {
-        bail!("--no-ap serves without a radio: it needs --backend record");
-    }
     let address = std::net::Ipv4Addr::new(192, 168, 4, 1);
     let listen = a
         .listen
