@@ -16,6 +16,10 @@ use wifiprov_protocomm::wifi::{FailReason, ScanEntry, ScanRequest, Station, requ
 use wifiprov_protocomm::{Error as ProtocommError, Next};
 use zeroize::Zeroizing;
 
+/// How often a busy device's `proto-ver` is asked again, and how long apart.
+const BUSY_RETRIES: u32 = 5;
+const BUSY_PAUSE: Duration = Duration::from_millis(300);
+
 /// One request/response exchange with the device on a named endpoint.
 pub trait Link {
     /// Sends `body` to `endpoint` and returns the device's answer.
@@ -337,12 +341,22 @@ pub fn run(
             })
     };
 
-    let info = DeviceInfo::parse(&exchange(
-        link,
-        "reading proto-ver",
-        endpoint::PROTO_VER,
-        b"---",
-    )?);
+    // A device busy with another client answers 503 (wifiprov devices) until that client's
+    // connection is gone: ask again a few times before giving up.
+    let mut attempts = 0;
+    let version = loop {
+        match exchange(link, "reading proto-ver", endpoint::PROTO_VER, b"---") {
+            Err(ProvisionError::Link {
+                source: LinkError::Status { status: 503, .. },
+                ..
+            }) if attempts < BUSY_RETRIES => {
+                attempts += 1;
+                wait(BUSY_PAUSE, stop)?;
+            }
+            other => break other?,
+        }
+    };
+    let info = DeviceInfo::parse(&version);
     progress(&Progress::DeviceInfo(info.clone()));
     let security = choose_security(&info, &options.secrets)?;
     let scheme = security.version();

@@ -5,9 +5,9 @@
 //! without a response. Optionally the same server answers the captive portal ([`crate::portal`]).
 //!
 //! One deliberate difference from ESP-IDF: a request that would start a new session while
-//! another client's session is in use (its connection open and active within
-//! [`ServerOptions::busy_timeout`]) gets `503 Service Unavailable` instead of silently
-//! destroying the first client's session.
+//! another client's session is in use (past its first handshake step, its connection open and
+//! active within [`ServerOptions::busy_timeout`]) gets `503 Service Unavailable` instead of
+//! silently destroying the first client's session.
 
 use std::net::SocketAddr;
 use std::sync::mpsc::Sender;
@@ -176,6 +176,8 @@ struct State {
     /// The connection the session's last request came on, while it is open.
     owner: Option<ConnectionId>,
     last_activity: Instant,
+    /// The session got past its first handshake step: worth protecting from other clients.
+    in_use: bool,
 }
 
 /// The device's HTTP handler: protocomm endpoints (and the captive portal, if configured).
@@ -212,6 +214,7 @@ impl DeviceServer {
                 socket_session: None,
                 owner: None,
                 last_activity: Instant::now(),
+                in_use: false,
             }),
             options,
             events: Mutex::new(events),
@@ -269,7 +272,8 @@ impl DeviceServer {
                 state.socket_session = None;
             }
         } else {
-            let busy = state.owner.is_some_and(|owner| owner != conn)
+            let busy = state.in_use
+                && state.owner.is_some_and(|owner| owner != conn)
                 && state.last_activity.elapsed() < self.options.busy_timeout;
             if busy {
                 drop(state);
@@ -281,6 +285,7 @@ impl DeviceServer {
             }
             let id = OsRng.next_u32();
             state.device.new_session();
+            state.in_use = false;
             state.cookie_session = Some(id);
             state.socket_session = Some(conn);
             new_cookie = Some(id);
@@ -290,6 +295,7 @@ impl DeviceServer {
         state.last_activity = Instant::now();
 
         if request.body.is_empty() || request.body.len() > MAX_BODY {
+            state.owner = None;
             drop(state);
             self.reject(peer, endpoint, "body is not 1..4096 bytes");
             return Disposition::Close;
@@ -301,6 +307,8 @@ impl DeviceServer {
         let (reply, action) = match result {
             Ok(handled) => handled,
             Err(e) => {
+                // This connection is closed now: it holds the session no longer.
+                state.owner = None;
                 drop(state);
                 self.reject(peer, endpoint, &e.to_string());
                 return Disposition::Close;
@@ -318,6 +326,7 @@ impl DeviceServer {
                 match state.device.custom_reply(&answer) {
                     Ok(bytes) => bytes,
                     Err(e) => {
+                        state.owner = None;
                         drop(state);
                         self.reject(peer, &endpoint, &e.to_string());
                         return Disposition::Close;
@@ -326,6 +335,9 @@ impl DeviceServer {
             }
         };
         let established = !was_established && state.device.is_established();
+        if endpoint == wifiprov_protocomm::device::endpoint::SESSION {
+            state.in_use = true;
+        }
         drop(state);
         if established {
             self.emit(ServerEvent::Established { peer });
