@@ -296,6 +296,47 @@ fn qr_text(payload: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Where events go: stdout as JSON lines or stderr as text, and the hook.
+struct Reporter {
+    json: bool,
+    hook: Option<String>,
+    started: Instant,
+}
+
+impl Reporter {
+    fn new(json: bool, hook: Option<String>) -> Self {
+        Self {
+            json,
+            hook,
+            started: Instant::now(),
+        }
+    }
+
+    fn event(&self, event: &Event) {
+        let value = event_json(event, self.started);
+        if self.json {
+            println!("{value}");
+        } else if let Some(text) = event_text(event) {
+            eprintln!("device: {text}");
+        }
+        if let Some(hook) = &self.hook {
+            run_hook(hook, &value);
+        }
+    }
+
+    /// The final `provisioned` object (`text` without `--json`).
+    fn summary(&self, summary: &Value, text: &str) {
+        if self.json {
+            println!("{summary}");
+        } else {
+            eprintln!("device: {text}");
+        }
+        if let Some(hook) = &self.hook {
+            run_hook(hook, summary);
+        }
+    }
+}
+
 fn run_hook(hook: &str, event: &Value) {
     let name = event["event"].as_str().unwrap_or("other").to_owned();
     let spawned = Command::new("sh")
@@ -324,19 +365,9 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<()> {
         return run_softap(args, config, hook, file);
     }
     let stop = crate::stop_flag();
-    let started = Instant::now();
-    let json = args.json;
-    let result = device::run(&config, &stop, |event| {
-        let value = event_json(event, started);
-        if json {
-            println!("{value}");
-        } else if let Some(text) = event_text(event) {
-            eprintln!("device: {text}");
-        }
-        if let Some(hook) = &hook {
-            run_hook(hook, &value);
-        }
-    });
+    let out = Reporter::new(args.json, hook);
+    let started = out.started;
+    let result = device::run(&config, &stop, |event| out.event(event));
     match result {
         Ok(done) => {
             let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as u64);
@@ -346,14 +377,10 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<()> {
                 "lock_ms": ms(done.lock_after), "credentials_ms": ms(Some(done.credentials_after)),
                 "joined_ms": ms(done.joined_after),
                 "credentials_file": config.state_dir.join("credentials.json")});
-            if json {
-                println!("{summary}");
-            } else {
-                eprintln!("device: provisioned ({})", method_name(&done.decoded));
-            }
-            if let Some(hook) = &hook {
-                run_hook(hook, &summary);
-            }
+            out.summary(
+                &summary,
+                &format!("provisioned ({})", method_name(&done.decoded)),
+            );
             Ok(())
         }
         Err(DaemonError::ListenTimeout(s)) => Err(NothingFound(format!(
@@ -481,19 +508,9 @@ fn run_softap(
         qr: qr.to_string(),
     };
     let stop = crate::stop_flag();
-    let started = Instant::now();
-    let json = args.json;
-    let result = softap::run(&config, &stop, |event| {
-        let value = event_json(event, started);
-        if json {
-            println!("{value}");
-        } else if let Some(text) = event_text(event) {
-            eprintln!("device: {text}");
-        }
-        if let Some(hook) = &hook {
-            run_hook(hook, &value);
-        }
-    });
+    let out = Reporter::new(args.json, hook);
+    let started = out.started;
+    let result = softap::run(&config, &stop, |event| out.event(event));
     match result {
         Ok(done) => {
             let summary = json!({"event": "provisioned", "t_ms": started.elapsed().as_millis(),
@@ -501,14 +518,7 @@ fn run_softap(
                 "ip": done.ip.to_string(), "credentials_ms": done.credentials_after.as_millis() as u64,
                 "joined_ms": done.joined_after.as_millis() as u64, "client_saw_connected": done.client_saw_connected,
                 "credentials_file": config.station.state_dir.join("credentials.json")});
-            if json {
-                println!("{summary}");
-            } else {
-                eprintln!("device: provisioned (softap)");
-            }
-            if let Some(hook) = &hook {
-                run_hook(hook, &summary);
-            }
+            out.summary(&summary, "provisioned (softap)");
             Ok(())
         }
         Err(DaemonError::Stopped) => bail!("interrupted"),
