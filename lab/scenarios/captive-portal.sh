@@ -1,5 +1,6 @@
 #!/bin/bash
 # description: Captive portal: the device's AP hands out DHCP option 114 (RFC 8910) and wildcard DNS, OS probes redirect, the RFC 8908 API says captive, headless Chromium on the phone fills the page's form, the device joins the home AP, the page says connected
+# timeout: 420
 set -u
 . "$LAB_LIB"
 . "$LAB_LIBDIR/softap.sh"
@@ -40,7 +41,7 @@ d=json.load(r); exit(0 if r.headers[\"Content-Type\"].startswith(\"application/c
 T0=$(date +%s%3N)
 echo "$T0" >"$LAB_STATE/browser.start_ms"
 lab_check browser_saw_connected bash -c "ip netns exec lab-wlan1 python3 '$LAB_LIBDIR/portal_browser.py' --url http://192.168.4.1/ \
-    --ssid '$SSID' --password '$PASS' --timeout 150 --screenshot '$LAB_OUT/portal.png' >'$LAB_OUT/browser.json' 2>'$LAB_OUT/browser.log'"
+    --ssid '$SSID' --password '$PASS' --timeout 300 --screenshot '$LAB_OUT/portal.png' >'$LAB_OUT/browser.json' 2>'$LAB_OUT/browser.log'"
 date +%s%3N >"$LAB_STATE/browser.end_ms"
 lab_report browser "$(cat "$LAB_OUT/browser.json" 2>/dev/null || echo null)"
 lab_check device_got_credentials_via_portal grep -q '"via":"portal"' "$LAB_OUT/device0.jsonl"
