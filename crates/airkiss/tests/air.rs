@@ -7,7 +7,7 @@
 use wifiprov_airkiss::decoder::{Credentials, Decoder};
 use wifiprov_airkiss::encoder::{Config, Encoder, Layout};
 use wifiprov_sniff::{Decoder as _, Observation, Progress};
-use wifiprov_testkit::air::{AP, Air, PHONE, interleave};
+use wifiprov_testkit::air::{Air, PHONE, interleave};
 
 fn lengths(e: &Encoder, cycles: usize) -> Vec<u16> {
     (0..cycles)
