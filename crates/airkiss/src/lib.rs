@@ -45,9 +45,7 @@
     allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
 )]
 
-#[cfg(feature = "std")]
-extern crate std;
-#[cfg(test)]
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 pub mod ack;

@@ -18,6 +18,9 @@ pub(crate) enum Command {
     /// ESP-TOUCH (SmartConfig) provisioner side: encode lengths, or send for real.
     #[command(subcommand)]
     Esptouch(EsptouchCommand),
+    /// WeChat AirKiss provisioner side: encode lengths, or send for real.
+    #[command(subcommand)]
+    Airkiss(AirkissCommand),
     /// Decode provisioning traffic from a capture file.
     Decode(DecodeArgs),
     /// Run the device side: sniff, decode, acknowledge; or serve SoftAP provisioning.
@@ -140,6 +143,54 @@ pub(crate) enum EsptouchCommand {
     Send(SendArgs),
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum AirkissCommand {
+    /// Print one full encoder cycle of code values (UDP payload lengths), comma-separated, in
+    /// sending order: 50 × guide, 20 × magic, 15 × (prefix + every sequence).
+    Encode(AirkissEncodeArgs),
+    /// Send for real to 255.255.255.255:10001 and print every device that acks on UDP 10000.
+    Send(AirkissSendArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AirkissEncodeArgs {
+    #[command(flatten)]
+    pub(crate) credentials: Credentials,
+    /// The random byte the device echoes (0..=255; default: a random one in 1..=126).
+    #[arg(long)]
+    pub(crate) random: Option<u8>,
+    /// Print a JSON object (fields and the cycle) instead.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AirkissSendArgs {
+    #[command(flatten)]
+    pub(crate) credentials: Credentials,
+    /// The random byte (default: a random one in 1..=126).
+    #[arg(long)]
+    pub(crate) random: Option<u8>,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 60.0)]
+    pub(crate) timeout: f64,
+    /// Stop after this many devices acknowledged (0 = wait for the timeout).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) devices: usize,
+    /// Network interface to send on.
+    #[arg(long)]
+    pub(crate) iface: Option<String>,
+    /// Destination address (default 255.255.255.255).
+    #[arg(long)]
+    pub(crate) dest: Option<Ipv4Addr>,
+    /// Milliseconds after every datagram (4, as WeChat's reverse-engineered sender).
+    #[arg(long, default_value_t = 4)]
+    pub(crate) gap_ms: u64,
+    /// One JSON object at the end.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
 /// SSID and password, as text or raw bytes.
 #[derive(Debug, Args)]
 pub(crate) struct Credentials {
@@ -216,13 +267,23 @@ pub(crate) enum Protocol {
     Auto,
     /// ESP-TOUCH v1.
     EsptouchV1,
+    /// WeChat AirKiss.
+    Airkiss,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct DecodeArgs {
     /// A pcap or pcapng file (radiotap link type 127, 802.11 link type 105, or Ethernet).
-    #[arg(long)]
-    pub(crate) pcap: PathBuf,
+    #[arg(
+        long,
+        required_unless_present = "observations",
+        conflicts_with = "observations"
+    )]
+    pub(crate) pcap: Option<PathBuf>,
+    /// An observation list (JSON; the format of ../shared/captures/airkiss-capture-*.json, see
+    /// the README) instead of a capture.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) observations: Option<PathBuf>,
     /// Protocol to decode.
     #[arg(long, value_enum, default_value_t = Protocol::Auto)]
     pub(crate) protocol: Protocol,
@@ -242,6 +303,8 @@ pub(crate) struct DecodeArgs {
 pub(crate) enum Method {
     /// ESP-TOUCH v1.
     EsptouchV1,
+    /// WeChat AirKiss.
+    Airkiss,
     /// SoftAP: an AP of its own serving ESP-IDF protocomm over HTTP (and the captive portal).
     Softap,
 }

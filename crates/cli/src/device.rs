@@ -88,6 +88,7 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>, FileConfig
         .iter()
         .filter_map(|m| match m {
             MethodArg::EsptouchV1 => Some(Method::EsptouchV1),
+            MethodArg::Airkiss => Some(Method::Airkiss),
             MethodArg::Softap => None,
         })
         .collect();
@@ -177,7 +178,11 @@ fn event_value(event: &Event, started: Instant) -> Value {
             "method": method_name(decoded), "ssid": text_or_null(decoded.ssid()), "ssid_hex": to_hex(decoded.ssid()),
             "password_len": decoded.password().len(),
             "bssid": decoded.bssid().map(|b| format_mac(&b)),
-            "phone_ip": match decoded { Decoded::EsptouchV1(c) => Ipv4Addr::from(c.phone_ip()).to_string() }}),
+            "phone_ip": match decoded {
+                Decoded::EsptouchV1(c) => Some(Ipv4Addr::from(c.phone_ip()).to_string()),
+                Decoded::Airkiss(_) => None,
+            },
+            "random": match decoded { Decoded::Airkiss(c) => Some(c.random()), Decoded::EsptouchV1(_) => None }}),
         Event::Joining { ssid } => {
             json!({"event": "joining", "t_ms": t_ms, "ssid": text_or_null(ssid), "ssid_hex": to_hex(ssid)})
         }

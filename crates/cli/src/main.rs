@@ -4,10 +4,12 @@
 //! 1 error (bad input, I/O), 2 usage error, 3 nothing found (no credentials decoded, no device
 //! answered).
 
+mod airkiss;
 mod args;
 mod decode;
 mod device;
 mod esptouch;
+mod observations;
 mod output;
 mod softap;
 
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let result = match cli.command {
         args::Command::Esptouch(cmd) => esptouch::run(cmd),
+        args::Command::Airkiss(cmd) => airkiss::run(cmd),
         args::Command::Decode(cmd) => decode::run(&cmd),
         args::Command::Device(cmd) => device::run(&cmd),
         args::Command::Softap(cmd) => softap::run(&cmd),

@@ -118,6 +118,76 @@ pub fn esptouch_v1(decoder: &Decoder, frames_read: u64, beacons: usize) -> Strin
     out
 }
 
+/// What the AirKiss decoder saw: streams and their overheads, the lock, the decoded shape, and
+/// per group whether it is known and which CRCs were voted (no data values).
+#[must_use]
+pub fn airkiss(decoder: &wifiprov_airkiss::decoder::Decoder, frames_read: u64) -> String {
+    use wifiprov_sniff::Decoder as _;
+    let mut out = String::new();
+    let stats = decoder.stats();
+    let _ = writeln!(out, "AirKiss decoder");
+    let _ = writeln!(
+        out,
+        "  frames read {frames_read}, observations {}, used {}, ignored {}, retries {}, duplicates {}",
+        stats.observations, stats.used, stats.ignored, stats.retries, stats.duplicates
+    );
+    for (bssid, source, from_ap, overhead) in decoder.streams() {
+        let _ = writeln!(
+            out,
+            "  stream {} via {} ({}): overhead {}",
+            crate::device::format_mac(&source),
+            crate::device::format_mac(&bssid),
+            if from_ap { "from the AP" } else { "to the AP" },
+            overhead.map_or_else(|| "not confirmed".to_owned(), |o| o.to_string())
+        );
+    }
+    match decoder.locked() {
+        Some((sender, bssid, channel)) => {
+            let _ = writeln!(
+                out,
+                "  locked on {} via {} (channel {channel})",
+                crate::device::format_mac(&sender),
+                crate::device::format_mac(&bssid)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  no guide confirmed (no lock)");
+        }
+    }
+    match decoder.shape() {
+        Some((total, password_len, ssid_crc)) => {
+            let _ = writeln!(
+                out,
+                "  magic + prefix: {total} data bytes, password {password_len} bytes, SSID CRC {ssid_crc:#04x}"
+            );
+            for g in 0..total.div_ceil(4) {
+                let crcs: Vec<String> = decoder
+                    .crc_candidates(g)
+                    .map(|(c, n)| format!("{c:#04x}×{n}"))
+                    .collect();
+                let positions: Vec<String> = (0..4usize.min(total - 4 * g))
+                    .map(|j| decoder.candidates(g, j).count().to_string())
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  group {g}: {}; header CRC [{}]; candidates per byte [{}]",
+                    if decoder.group_known(g) {
+                        "known"
+                    } else {
+                        "missing"
+                    },
+                    crcs.join(" "),
+                    positions.join(" ")
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(out, "  magic/prefix not decoded yet");
+        }
+    }
+    out
+}
+
 fn list(indices: &[usize]) -> String {
     if indices.is_empty() {
         return "none".to_owned();

@@ -4,8 +4,9 @@
 //! enabled decoder and reports the first lock and the first verified result. Beacons become scan
 //! results for scan-assisted completion.
 
+use wifiprov_airkiss::decoder as airkiss;
 use wifiprov_esptouch::v1;
-use wifiprov_sniff::{Decoder as _, Mac, Observation, Progress};
+use wifiprov_sniff::{Decoder as _, Mac, Observation, Progress, Stats};
 
 use crate::capture::Record;
 
@@ -14,6 +15,8 @@ use crate::capture::Record;
 pub enum Method {
     /// ESP-TOUCH v1.
     EsptouchV1,
+    /// WeChat AirKiss.
+    Airkiss,
 }
 
 impl Method {
@@ -22,6 +25,7 @@ impl Method {
     pub const fn name(self) -> &'static str {
         match self {
             Self::EsptouchV1 => "esptouch-v1",
+            Self::Airkiss => "airkiss",
         }
     }
 }
@@ -31,6 +35,8 @@ impl Method {
 pub enum Decoded {
     /// ESP-TOUCH v1 credentials.
     EsptouchV1(v1::Credentials),
+    /// AirKiss credentials (with the random byte for the ack).
+    Airkiss(airkiss::Credentials),
 }
 
 impl Decoded {
@@ -39,6 +45,7 @@ impl Decoded {
     pub const fn method(&self) -> Method {
         match self {
             Self::EsptouchV1(_) => Method::EsptouchV1,
+            Self::Airkiss(_) => Method::Airkiss,
         }
     }
 
@@ -47,6 +54,7 @@ impl Decoded {
     pub fn ssid(&self) -> &[u8] {
         match self {
             Self::EsptouchV1(c) => c.ssid(),
+            Self::Airkiss(c) => c.ssid(),
         }
     }
 
@@ -55,6 +63,7 @@ impl Decoded {
     pub fn password(&self) -> &[u8] {
         match self {
             Self::EsptouchV1(c) => c.password(),
+            Self::Airkiss(c) => c.password(),
         }
     }
 
@@ -63,14 +72,35 @@ impl Decoded {
     pub const fn channel(&self) -> u8 {
         match self {
             Self::EsptouchV1(c) => c.channel(),
+            Self::Airkiss(c) => c.channel(),
         }
     }
 
-    /// The BSSID the phone named, if the method carries one.
+    /// The BSSID the phone named, if the method carries one (AirKiss does not).
     #[must_use]
     pub const fn bssid(&self) -> Option<Mac> {
         match self {
             Self::EsptouchV1(c) => Some(c.bssid()),
+            Self::Airkiss(_) => None,
+        }
+    }
+
+    /// The phone that sent it.
+    #[must_use]
+    pub const fn sender(&self) -> Mac {
+        match self {
+            Self::EsptouchV1(c) => c.sender(),
+            Self::Airkiss(c) => c.sender(),
+        }
+    }
+}
+
+impl Step {
+    /// This step, or `other` if this one is `Nothing` (a lock beats progress).
+    fn or(self, other: Step) -> Step {
+        match (self, other) {
+            (_, o @ Step::Locked { .. }) | (Step::Nothing, o) => o,
+            (s, _) => s,
         }
     }
 }
@@ -108,6 +138,7 @@ pub enum Step {
 #[derive(Debug, Clone)]
 pub struct Front {
     esptouch_v1: Option<v1::Decoder>,
+    airkiss: Option<airkiss::Decoder>,
     frames: u64,
     networks: Vec<(Vec<u8>, Mac)>,
     use_scan: bool,
@@ -121,6 +152,9 @@ impl Front {
             esptouch_v1: methods
                 .contains(&Method::EsptouchV1)
                 .then(v1::Decoder::default),
+            airkiss: methods
+                .contains(&Method::Airkiss)
+                .then(airkiss::Decoder::default),
             frames: 0,
             networks: Vec::new(),
             use_scan,
@@ -147,35 +181,57 @@ impl Front {
         if let Some(d) = self.esptouch_v1.as_mut() {
             d.add_known_network(ssid, bssid);
         }
+        if let Some(d) = self.airkiss.as_mut()
+            && !self.networks.iter().any(|(s, _)| s == ssid)
+        {
+            d.add_known_ssid(ssid);
+        }
         self.networks.push((ssid.to_vec(), bssid));
     }
 
-    /// Feeds one data frame to every decoder.
+    /// Feeds one data frame to every decoder. The first verified result wins; a lock is reported
+    /// by the decoder that found its guide.
     pub fn feed(&mut self, obs: &Observation) -> Step {
         self.frames += 1;
         let mut step = Step::Nothing;
         if let Some(d) = self.esptouch_v1.as_mut() {
-            let method = Method::EsptouchV1;
-            step = match d.feed(obs) {
-                Progress::Complete => match d.take() {
-                    Some(c) => return Step::Complete(Decoded::EsptouchV1(c)),
-                    None => Step::Nothing,
-                },
-                Progress::Locked {
-                    channel,
-                    sender,
-                    bssid,
-                } => Step::Locked {
-                    method,
-                    channel,
-                    sender,
-                    bssid,
-                },
-                Progress::Collecting { have, need } => Step::Collecting { method, have, need },
-                _ => Step::Nothing,
-            };
+            match d.feed(obs) {
+                Progress::Complete => {
+                    if let Some(c) = d.take() {
+                        return Step::Complete(Decoded::EsptouchV1(c));
+                    }
+                }
+                progress => step = step.or(Self::step(Method::EsptouchV1, progress)),
+            }
+        }
+        if let Some(d) = self.airkiss.as_mut() {
+            match d.feed(obs) {
+                Progress::Complete => {
+                    if let Some(c) = d.take() {
+                        return Step::Complete(Decoded::Airkiss(c));
+                    }
+                }
+                progress => step = step.or(Self::step(Method::Airkiss, progress)),
+            }
         }
         step
+    }
+
+    fn step(method: Method, progress: Progress) -> Step {
+        match progress {
+            Progress::Locked {
+                channel,
+                sender,
+                bssid,
+            } => Step::Locked {
+                method,
+                channel,
+                sender,
+                bssid,
+            },
+            Progress::Collecting { have, need } => Step::Collecting { method, have, need },
+            _ => Step::Nothing,
+        }
     }
 
     /// True while some decoder is locked on a sender.
@@ -184,6 +240,7 @@ impl Front {
         self.esptouch_v1
             .as_ref()
             .is_some_and(|d| d.locked().is_some())
+            || self.airkiss.as_ref().is_some_and(|d| d.locked().is_some())
     }
 
     /// Data frames fed.
@@ -198,7 +255,17 @@ impl Front {
         self.networks.len()
     }
 
-    /// Frames the decoders used.
+    /// Observations the decoder of `method` was fed until it completed (or so far).
+    #[must_use]
+    pub fn stats(&self, method: Method) -> Stats {
+        match method {
+            Method::EsptouchV1 => self.esptouch_v1.as_ref().map(|d| d.stats()),
+            Method::Airkiss => self.airkiss.as_ref().map(|d| d.stats()),
+        }
+        .unwrap_or_default()
+    }
+
+    /// Frames the ESP-TOUCH decoder used (its `frames_used` figure).
     #[must_use]
     pub fn frames_used(&self) -> u32 {
         self.esptouch_v1.as_ref().map_or(0, |d| d.stats().used)
@@ -207,10 +274,15 @@ impl Front {
     /// A diagnostic report of every decoder (see [`crate::explain`]).
     #[must_use]
     pub fn explain(&self) -> String {
-        self.esptouch_v1
+        let mut out = self
+            .esptouch_v1
             .as_ref()
             .map(|d| crate::explain::esptouch_v1(d, self.frames, self.networks.len()))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if let Some(d) = &self.airkiss {
+            out.push_str(&crate::explain::airkiss(d, self.frames));
+        }
+        out
     }
 
     /// The ESP-TOUCH v1 decoder, for diagnostics.

@@ -997,6 +997,192 @@ impl Run<'_> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Phone side: AirKiss
+
+/// Options of [`provision_airkiss`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AirkissSendOptions {
+    /// One encoder cycle of code values (UDP payload lengths), sent over and over.
+    pub cycle: Vec<u16>,
+    /// The random byte the device echoes.
+    pub random: u8,
+    /// Destination (255.255.255.255).
+    pub destination: Ipv4Addr,
+    /// Destination port (10001: ESP-IDF devices listen there to learn the phone's address).
+    pub port: u16,
+    /// Pause after every datagram (4 ms, as WeChat's reverse-engineered sender).
+    pub gap: Duration,
+    /// Overall time limit (60 s).
+    pub timeout: Duration,
+    /// Stop after this many distinct devices (1; 0 = until the timeout).
+    pub devices: usize,
+    /// Ack port to listen on (10000).
+    pub ack_port: u16,
+    /// Interface to bind to (`SO_BINDTODEVICE`).
+    pub iface: Option<String>,
+}
+
+impl AirkissSendOptions {
+    /// Defaults for `cycle` and `random`.
+    #[must_use]
+    pub fn new(cycle: Vec<u16>, random: u8) -> Self {
+        Self {
+            cycle,
+            random,
+            destination: Ipv4Addr::BROADCAST,
+            port: wifiprov_airkiss::ack::SEND_PORT,
+            gap: Duration::from_millis(4),
+            timeout: Duration::from_secs(60),
+            devices: 1,
+            ack_port: wifiprov_airkiss::ack::ACK_PORT,
+            iface: None,
+        }
+    }
+}
+
+/// A device that answered an AirKiss provisioning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AirkissDevice {
+    /// Where the ack came from.
+    pub from: SocketAddr,
+    /// Its MAC, if it sent ESP-IDF's 7-byte ack.
+    pub mac: Option<Mac>,
+    /// When it first answered, since sending started.
+    pub after: Duration,
+}
+
+/// What [`provision_airkiss`] reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AirkissEvent {
+    /// Sending starts.
+    Started,
+    /// Periodic progress.
+    Progress {
+        /// Datagrams sent.
+        datagrams: u64,
+        /// Time since the start.
+        elapsed: Duration,
+    },
+    /// A new device answered (each source address once).
+    Device(AirkissDevice),
+    /// The run is over.
+    Done {
+        /// Datagrams sent.
+        datagrams: u64,
+        /// Distinct devices.
+        devices: usize,
+        /// Why it ended.
+        finish: Finish,
+    },
+}
+
+/// Sends AirKiss (the cycle, repeated) and collects acks (datagrams to `ack_port` whose first
+/// byte is the random byte, 1 or 7 bytes long) until enough devices answered, the timeout passed
+/// or `stop` was set.
+///
+/// # Errors
+/// [`UdpError::InvalidOptions`], [`UdpError::NoSuchInterface`], [`UdpError::Socket`],
+/// [`UdpError::Send`] or [`UdpError::Receive`].
+pub fn provision_airkiss(
+    options: &AirkissSendOptions,
+    stop: &AtomicBool,
+    mut events: impl FnMut(AirkissEvent),
+) -> Result<Vec<AirkissDevice>, UdpError> {
+    if options.cycle.is_empty() {
+        return Err(UdpError::InvalidOptions("the AirKiss cycle is empty"));
+    }
+    if options.port == 0 {
+        return Err(UdpError::InvalidOptions("the destination port is 0"));
+    }
+    let iface = options.iface.as_deref();
+    check_interface(iface)?;
+    let listen_at = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, options.ack_port);
+    let listener = udp_socket(listen_at, iface, true)?;
+    listener.set_read_timeout(Some(POLL)).map_err(socket_error(
+        "setting a read timeout",
+        listen_at,
+        iface,
+    ))?;
+    let sender = udp_socket(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0), iface, false)?;
+    let payload = vec![0u8; usize::from(options.cycle.iter().copied().max().unwrap_or(0))];
+    let destination = SocketAddr::V4(SocketAddrV4::new(options.destination, options.port));
+    let started = Instant::now();
+    let mut devices: Vec<AirkissDevice> = Vec::new();
+    let mut datagrams = 0u64;
+    let mut last_progress = started;
+    let mut buffer = [0u8; 64];
+    listener
+        .set_nonblocking(true)
+        .map_err(socket_error("setting O_NONBLOCK", listen_at, iface))?;
+    events(AirkissEvent::Started);
+    let finish = 'run: loop {
+        for &len in &options.cycle {
+            // Acks first: they are what ends the run.
+            loop {
+                match listener.recv_from(&mut buffer) {
+                    Ok((n, from)) => {
+                        let ack = buffer.get(..n).and_then(wifiprov_airkiss::ack::Ack::parse);
+                        match ack {
+                            Some(ack) if ack.answers(options.random) => {
+                                if !devices.iter().any(|d| d.from.ip() == from.ip()) {
+                                    let device = AirkissDevice {
+                                        from,
+                                        mac: ack.mac,
+                                        after: started.elapsed(),
+                                    };
+                                    devices.push(device);
+                                    events(AirkissEvent::Device(device));
+                                }
+                            }
+                            _ => log::debug!("ignoring a {n}-byte datagram from {from}"),
+                        }
+                    }
+                    Err(e) if is_timeout(&e) => break,
+                    Err(source) => {
+                        return Err(UdpError::Receive {
+                            address: SocketAddr::V4(listen_at),
+                            source,
+                        });
+                    }
+                }
+            }
+            if options.devices > 0 && devices.len() >= options.devices {
+                break 'run Finish::Devices;
+            }
+            if stop.load(Ordering::SeqCst) {
+                break 'run Finish::Stopped;
+            }
+            if started.elapsed() >= options.timeout {
+                break 'run Finish::Timeout;
+            }
+            let body = payload.get(..usize::from(len)).unwrap_or_default();
+            sender
+                .send_to(body, destination)
+                .map_err(|source| UdpError::Send {
+                    address: destination,
+                    source,
+                })?;
+            datagrams += 1;
+            std::thread::sleep(options.gap);
+            if last_progress.elapsed() >= PROGRESS_EVERY {
+                last_progress = Instant::now();
+                events(AirkissEvent::Progress {
+                    datagrams,
+                    elapsed: started.elapsed(),
+                });
+            }
+        }
+    };
+    events(AirkissEvent::Done {
+        datagrams,
+        devices: devices.len(),
+        finish,
+    });
+    Ok(devices)
+}
+
+// ---------------------------------------------------------------------------------------------
 // Device side
 
 /// Options of [`send_v1_ack`]; the default is ESP-IDF's `smartconfig_ack.c`.
@@ -1042,14 +1228,37 @@ impl Default for AckOptions {
 /// [`UdpError::InvalidOptions`] (port 0), [`UdpError::NoSuchInterface`], [`UdpError::Socket`],
 /// or [`UdpError::Send`] if a unicast send fails.
 pub fn send_v1_ack(ack: &Ack, phone_ip: Ipv4Addr, options: &AckOptions) -> Result<(), UdpError> {
+    let bytes: [u8; ACK_LEN] = ack.emit();
+    send_repeated(&bytes, Some(phone_ip), options)
+}
+
+/// Sends the AirKiss ack the way the spec recommends: the random byte (optionally followed by the
+/// MAC, ESP-IDF's 7-byte form) broadcast to port 10000 `options.rounds` times.
+///
+/// # Errors
+/// As [`send_v1_ack`]; broadcast failures are errors here (there is no unicast).
+pub fn send_airkiss_ack(
+    ack: &wifiprov_airkiss::ack::Ack,
+    options: &AckOptions,
+) -> Result<(), UdpError> {
+    let (bytes, len) = ack.emit();
+    send_repeated(bytes.get(..len).unwrap_or_default(), None, options)
+}
+
+/// `rounds` sends of `bytes` `interval` apart (after `first_delay`): unicast to `unicast` and,
+/// with `options.broadcast` (or without a unicast address), to 255.255.255.255.
+fn send_repeated(
+    bytes: &[u8],
+    unicast: Option<Ipv4Addr>,
+    options: &AckOptions,
+) -> Result<(), UdpError> {
     if options.port == 0 {
         return Err(UdpError::InvalidOptions("the ack port is 0"));
     }
     let iface = options.iface.as_deref();
     check_interface(iface)?;
     let socket = udp_socket(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0), iface, false)?;
-    let bytes: [u8; ACK_LEN] = ack.emit();
-    let unicast = SocketAddr::new(IpAddr::V4(phone_ip), options.port);
+    let unicast = unicast.map(|ip| SocketAddr::new(IpAddr::V4(ip), options.port));
     let broadcast = SocketAddr::new(IpAddr::V4(Ipv4Addr::BROADCAST), options.port);
     let stop = options.stop.as_deref();
     if sleep_unless_stopped(options.first_delay, stop) {
@@ -1059,19 +1268,28 @@ pub fn send_v1_ack(ack: &Ack, phone_ip: Ipv4Addr, options: &AckOptions) -> Resul
         if round > 0 && sleep_unless_stopped(options.interval, stop) {
             return Ok(());
         }
-        socket
-            .send_to(&bytes, unicast)
-            .map_err(|source| UdpError::Send {
-                address: unicast,
-                source,
-            })?;
-        if options.broadcast && phone_ip != Ipv4Addr::BROADCAST {
-            if let Err(e) = socket.send_to(&bytes, broadcast) {
-                log::debug!("ack broadcast to {broadcast} failed (ignored): {e}");
+        match unicast {
+            Some(address) => {
+                socket
+                    .send_to(bytes, address)
+                    .map_err(|source| UdpError::Send { address, source })?;
+                if options.broadcast && address != broadcast {
+                    if let Err(e) = socket.send_to(bytes, broadcast) {
+                        log::debug!("ack broadcast to {broadcast} failed (ignored): {e}");
+                    }
+                }
+            }
+            None => {
+                socket
+                    .send_to(bytes, broadcast)
+                    .map_err(|source| UdpError::Send {
+                        address: broadcast,
+                        source,
+                    })?;
             }
         }
     }
-    log::debug!("sent {} ack rounds to {unicast}", options.rounds);
+    log::debug!("sent {} ack rounds", options.rounds);
     Ok(())
 }
 

@@ -545,6 +545,27 @@ fn acknowledge(
                 rounds: options.rounds,
             });
         }
+        Decoded::Airkiss(credentials) => {
+            // The classic 1-byte ack, broadcast to UDP 10000 (WeChat's senders wait for 20+).
+            let ack = wifiprov_airkiss::ack::Ack {
+                random: credentials.random(),
+                mac: None,
+            };
+            let options = AckOptions {
+                port: wifiprov_airkiss::ack::ACK_PORT,
+                rounds: wifiprov_airkiss::ack::ACK_ROUNDS,
+                interval: std::time::Duration::from_millis(50),
+                iface: radio::is_wireless(&config.iface)
+                    .then(|| config.iface.clone())
+                    .or_else(|| config.ack_options.iface.clone()),
+                ..config.ack_options.clone()
+            };
+            crate::udp::send_airkiss_ack(&ack, &options)?;
+            events(&Event::AckSent {
+                phone: Ipv4Addr::BROADCAST,
+                rounds: options.rounds,
+            });
+        }
     }
     Ok(())
 }
