@@ -485,3 +485,60 @@ fn binds_to_loopback_by_name_in_both_modes() {
     };
     udp::send_v1_ack(&ack(23, 1), Ipv4Addr::LOCALHOST, &ack_options).unwrap();
 }
+
+/// AirKiss over loopback: the datagrams carry the cycle's values as payload lengths, in order,
+/// and a device's 1-byte ack (first byte = the random byte) ends the run; a wrong random byte
+/// and odd lengths are ignored.
+#[test]
+fn airkiss_sender_sends_the_cycle_and_stops_at_the_ack() {
+    use wifiprov_airkiss::encoder::{Config as AkConfig, Encoder as AkEncoder, Layout};
+    use wifiprov_transport::udp::{AirkissEvent, AirkissSendOptions};
+    let e = AkEncoder::new(&AkConfig::new(b"TestAP", b"12345678", 0x55)).unwrap();
+    let cycle: Vec<u16> = e.cycle(Layout::default()).collect();
+    let device = sink();
+    let ack_port = free_port();
+    let mut options = AirkissSendOptions::new(cycle.clone(), 0x55);
+    options.destination = Ipv4Addr::LOCALHOST;
+    options.port = device.local_addr().unwrap().port();
+    options.ack_port = ack_port;
+    options.gap = Duration::from_micros(200);
+    options.timeout = LIMIT;
+    let stop = AtomicBool::new(false);
+    let heard = std::thread::scope(|scope| {
+        let device_side = scope.spawn(|| {
+            let mut lengths = Vec::new();
+            let mut buffer = [0u8; 600];
+            let started = Instant::now();
+            while lengths.len() < 300 && started.elapsed() < LIMIT {
+                if let Ok(n) = device.recv(&mut buffer) {
+                    lengths.push(n as u16);
+                }
+            }
+            let reply = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let to = SocketAddrV4::new(Ipv4Addr::LOCALHOST, ack_port);
+            reply.send_to(&[0x54], to).unwrap(); // another provisioning's random byte
+            reply.send_to(&[0x55, 1, 2], to).unwrap(); // neither 1 nor 7 bytes
+            for _ in 0..20 {
+                reply.send_to(&[0x55], to).unwrap();
+            }
+            lengths
+        });
+        let mut events = Vec::new();
+        let devices = udp::provision_airkiss(&options, &stop, |e| events.push(e)).unwrap();
+        assert_eq!(devices.len(), 1, "one device, once");
+        assert_eq!(devices[0].mac, None);
+        assert!(events.iter().any(|e| matches!(
+            e,
+            AirkissEvent::Done {
+                finish: Finish::Devices,
+                ..
+            }
+        )));
+        device_side.join().unwrap()
+    });
+    assert_eq!(
+        &heard[..],
+        &cycle[..heard.len()],
+        "payload lengths are the cycle, in order"
+    );
+}
