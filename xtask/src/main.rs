@@ -44,13 +44,14 @@ fn main() -> Result<()> {
 
 /// Lab scenarios of the demo, one per method (and join backend): (method, scenario, the report
 /// check that says the phone got the confirmation).
-const LAB_DEMO: [(&str, &str, &str); 4] = [
+const LAB_DEMO: [(&str, &str, &str); 5] = [
     ("esptouch-v1", "esptouch-v1-basic", "device0_acked"),
     (
         "esptouch-v1/NM",
         "esptouch-v1-networkmanager",
         "device0_acked",
     ),
+    ("airkiss", "airkiss-basic", "device0_acked"),
     ("softap sec2", "softap-sec2", "client_saw_connected"),
     ("captive portal", "captive-portal", "browser_saw_connected"),
 ];
