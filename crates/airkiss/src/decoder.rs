@@ -413,6 +413,46 @@ impl Shape {
     }
 }
 
+/// A CRC heard in at least this many rounds may repair a group from weaker candidates.
+const REPAIR_CRC_VOTES: u8 = 10;
+/// Most combinations the repair tries (airkissOpen resolves up to 12 position conflicts; fewer
+/// keep the chance of a false match on the 7-bit CRC small).
+const REPAIR_COMBINATIONS: usize = 12;
+
+/// The one combination of `options` (`counts` per position) whose CRC, over the group index and
+/// the bytes, is among `crcs`; `None` when none or several are.
+fn unique_match(
+    index: usize,
+    len: usize,
+    options: &[[u8; CANDIDATES]; 4],
+    counts: &[usize; 4],
+    crcs: &[Option<u8>; 2],
+) -> Option<[u8; 4]> {
+    let index_byte = (index & 0x7f) as u8;
+    let total = counts.iter().take(len).product::<usize>();
+    let mut accepted = None;
+    for combination in 0..total {
+        let mut bytes = [0u8; 4];
+        let mut rest = combination;
+        for ((byte, option), count) in bytes.iter_mut().zip(options).zip(counts).take(len) {
+            let n = (*count).max(1);
+            *byte = option.get(rest % n).copied().unwrap_or(0);
+            rest /= n;
+        }
+        let mut crc = Crc8::new();
+        crc.update(&[index_byte]);
+        crc.update(bytes.get(..len).unwrap_or_default());
+        let crc = crc.finish() & 0x7f;
+        if crcs.iter().flatten().any(|&c| c == crc) {
+            if accepted.is_some() {
+                return None;
+            }
+            accepted = Some(bytes);
+        }
+    }
+    accepted
+}
+
 /// The AirKiss decoder. Feed it every observation ([`DecoderTrait::feed`]); after
 /// [`Progress::Complete`], [`DecoderTrait::take`] gives the [`Credentials`]. Give it the SSIDs
 /// of a scan with [`add_known_ssid`](Self::add_known_ssid) for scan-assisted completion.
@@ -618,14 +658,19 @@ impl Decoder {
     }
 
     fn decide_shape(&mut self) {
-        let nibbles = |votes: &[Votes; 4]| -> Option<[u8; 4]> {
+        let nibbles = |votes: &[Votes; 4], min: u8| -> Option<[u8; 4]> {
             let mut out = [0u8; 4];
             for (o, v) in out.iter_mut().zip(votes) {
-                *o = v.winner(2)?;
+                *o = v.winner(min)?;
             }
             Some(out)
         };
-        let (Some(m), Some(p)) = (nibbles(&self.magic), nibbles(&self.prefix)) else {
+        // The prefix carries its own CRC-8 (of the password length): one uncontested quartet
+        // whose CRC checks is enough (WeChat's layout sends one prefix quartet per data round).
+        let prefix = nibbles(&self.prefix, 2).or_else(|| {
+            nibbles(&self.prefix, 1).filter(|p| crc8(&[p[0] << 4 | p[1]]) == p[2] << 4 | p[3])
+        });
+        let (Some(m), Some(p)) = (nibbles(&self.magic, 2), prefix) else {
             return;
         };
         let total = usize::from(m[0] << 4 | m[1]);
@@ -856,20 +901,43 @@ impl Decoder {
     }
 
     /// Accepts group `index` when voted bytes match a voted CRC.
+    ///
+    /// Two stages. First the strongest candidates only: every combination tried is a 1/128
+    /// chance of a false match on the 7-bit CRC, and misplaced frames (a counter shifted by other
+    /// stations, reordering, the phone's own traffic) give weaker, scattered votes. Then, only
+    /// against a CRC heard in many rounds and clearly ahead of any other, every candidate (the
+    /// repair airkissOpen makes with its position conflicts): a true byte heard once beside a
+    /// shifted neighbour's, as in a log where no round arrived whole.
     fn try_group(&mut self, index: usize) {
         let Some(shape) = self.shape else { return };
         let len = shape.group_len(index);
         let fixed = self.fixed_bytes(shape, index);
-        let Some(group) = self.groups.get(index) else {
+        let Some(group) = self.groups.get(index).copied() else {
             return;
         };
         if group.known.is_some() || len == 0 || group.crc.is_empty() {
             return;
         }
-        // Candidates per position (a byte fixed by the scan has one): only the strongest (all of
-        // them on a tie). Every combination tried is a 1/128 chance of a false match on the 7-bit
-        // CRC, and misplaced frames (a counter shifted by other stations, reordering, the
-        // phone's own traffic) give weaker, scattered votes.
+        let accepted = Self::strongest_match(&group, index, len, fixed)
+            .or_else(|| Self::repaired_match(&group, index, len, fixed));
+        if let (Some(bytes), Some(g)) = (accepted, self.groups.get_mut(index)) {
+            g.known = Some(bytes);
+        }
+    }
+
+    /// The first stage of [`try_group`](Self::try_group).
+    fn strongest_match(
+        group: &Group,
+        index: usize,
+        len: usize,
+        fixed: [Option<u8>; 4],
+    ) -> Option<[u8; 4]> {
+        let strong_crc = {
+            let mut ranked = group.crc.ranked();
+            let top = ranked.next().map_or(0, |(_, c)| c);
+            let second = ranked.next().map_or(0, |(_, c)| c);
+            top >= 3 && top > second.saturating_mul(2)
+        };
         let mut options = [[0u8; CANDIDATES]; 4];
         let mut counts = [0usize; 4];
         for (j, ((option, count), fixed)) in options
@@ -901,57 +969,93 @@ impl Decoder {
             let unshifted = votes.ranked().filter(|&(v, c)| !shifted(v, c)).count();
             let kept = |&(v, c): &(u8, u8)| unshifted == 0 || !shifted(v, c);
             let top = votes.ranked().find(kept).map_or(0, |(_, c)| c);
-            // A byte heard once counts only if nothing else was heard there: against competing
-            // values, only independent evidence (two rounds) keeps results right.
-            if top < 2 && votes.ranked().filter(kept).count() > 1 {
-                return;
+            // A byte heard once counts only if nothing else was heard there (not even a value
+            // left out as shifted: the password may repeat a byte, "pass", and a CRC heard once
+            // or twice may be another group's): against competing values, only independent
+            // evidence (two rounds) keeps results right.
+            // A value left out as shifted still competes, unless the CRC was heard in three
+            // rounds or more.
+            let competing = if strong_crc {
+                votes.ranked().filter(kept).count()
+            } else {
+                votes.ranked().count()
+            };
+            if top < 2 && competing > 1 {
+                return None;
             }
-            for (slot, (value, _)) in option
-                .iter_mut()
-                .zip(votes.ranked().filter(kept).filter(|&(_, c)| c == top))
-            {
+            // A tie of values heard once is no evidence: trying both doubles the chance of a
+            // false match, and every new vote tries again. Ties of values heard in two rounds or
+            // more are tried.
+            let tied = votes.ranked().filter(kept).filter(|&(_, c)| c == top);
+            for (slot, (value, _)) in option.iter_mut().zip(tied) {
                 *slot = value;
                 *count += 1;
             }
-            if *count == 0 {
-                return;
+            if *count == 0 || (*count > 1 && top < 2) {
+                return None;
             }
         }
         // The header CRC likewise: heard in two rounds, or the only one heard.
         let top_crc = group.crc.ranked().next().map_or(0, |(_, c)| c);
         if top_crc < 2 && group.crc.ranked().count() > 1 {
-            return;
+            return None;
+        }
+        let total = counts.iter().take(len).product::<usize>();
+        // A CRC heard once may be another group's, placed here by a counter shift: then a second
+        // combination to try is a second chance of a false match. Only one combination may be
+        // tried against it.
+        if top_crc < 2 && total > 1 {
+            return None;
         }
         let crcs: [Option<u8>; 2] = {
             let mut ranked = group.crc.ranked().filter(|&(_, c)| c == top_crc);
             [ranked.next().map(|c| c.0), ranked.next().map(|c| c.0)]
         };
-        // Exactly one combination may pass; two passing ones wait for more votes.
-        let index_byte = (index & 0x7f) as u8;
-        let total = counts.iter().take(len).product::<usize>();
-        let mut accepted = None;
-        for combination in 0..total {
-            let mut bytes = [0u8; 4];
-            let mut rest = combination;
-            for ((byte, option), count) in bytes.iter_mut().zip(&options).zip(&counts).take(len) {
-                let n = (*count).max(1);
-                *byte = option.get(rest % n).copied().unwrap_or(0);
-                rest /= n;
+        unique_match(index, len, &options, &counts, &crcs)
+    }
+
+    /// The second stage of [`try_group`](Self::try_group): every voted candidate that no
+    /// neighbouring position leads with, against a CRC with at least [`REPAIR_CRC_VOTES`] votes
+    /// and three times any other's, at most [`REPAIR_COMBINATIONS`] combinations.
+    fn repaired_match(
+        group: &Group,
+        index: usize,
+        len: usize,
+        fixed: [Option<u8>; 4],
+    ) -> Option<[u8; 4]> {
+        let mut crc = group.crc.ranked();
+        let (best, votes) = crc.next()?;
+        let second = crc.next().map_or(0, |(_, c)| c);
+        if votes < REPAIR_CRC_VOTES || votes < second.saturating_mul(3) {
+            return None;
+        }
+        let mut options = [[0u8; CANDIDATES]; 4];
+        let mut counts = [0usize; 4];
+        for (j, ((option, count), fixed)) in options
+            .iter_mut()
+            .zip(counts.iter_mut())
+            .zip(fixed)
+            .enumerate()
+            .take(len)
+        {
+            if let Some(b) = fixed {
+                option[0] = b;
+                *count = 1;
+                continue;
             }
-            let mut crc = Crc8::new();
-            crc.update(&[index_byte]);
-            crc.update(bytes.get(..len).unwrap_or_default());
-            let crc = crc.finish() & 0x7f;
-            if crcs.iter().flatten().any(|&c| c == crc) {
-                if accepted.is_some() {
-                    return;
-                }
-                accepted = Some(bytes);
+            let votes = group.bytes.get(j).copied().unwrap_or_default();
+            for (slot, (value, _)) in option.iter_mut().zip(votes.ranked()) {
+                *slot = value;
+                *count += 1;
+            }
+            if *count == 0 {
+                return None;
             }
         }
-        if let (Some(bytes), Some(g)) = (accepted, self.groups.get_mut(index)) {
-            g.known = Some(bytes);
+        if counts.iter().take(len).product::<usize>() > REPAIR_COMBINATIONS {
+            return None;
         }
+        unique_match(index, len, &options, &counts, &[Some(best), None])
     }
 
     /// Bytes of group `index` fixed by a scanned SSID.
