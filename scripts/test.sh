@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
-# The virtual radio lab: every scenario, end to end on hwsim radios (installs its packages; root).
-bash lab/run all
+# The virtual radio lab: every scenario, end to end on hwsim radios (installs its packages; root);
+# two VMs at a time (LAB_JOBS overrides), the browser scenario alone.
+bash lab/run --jobs "${LAB_JOBS:-2}" all

@@ -76,13 +76,18 @@ class Deadline:
 class WebDriver:
     """The few W3C WebDriver commands the portal check needs."""
 
-    def __init__(self, port):
+    def __init__(self, port, deadline):
         self.base = "http://127.0.0.1:%d" % port
+        # Every command may take as long as the whole run has left: under TCG on a loaded host a
+        # click or a property read can take tens of seconds, and that is slow, not failed.
+        self.deadline = deadline
         # Never send loopback traffic through a proxy from the environment.
         self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         self.session = None
 
-    def call(self, method, path, body=None, timeout=30.0):
+    def call(self, method, path, body=None, timeout=None):
+        if timeout is None:
+            timeout = self.deadline.left()
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method)
         request.add_header("Content-Type", "application/json; charset=utf-8")
@@ -98,7 +103,7 @@ class WebDriver:
                                  value.get("message", "")[:300]) from None
         return answer.get("value")
 
-    def session_call(self, method, path, body=None, timeout=30.0):
+    def session_call(self, method, path, body=None, timeout=None):
         return self.call(method, "/session/%s%s" % (self.session, path), body, timeout)
 
     def find(self, selector):
@@ -127,7 +132,7 @@ class WebDriver:
         return self.session_call("GET", "/element/%s/attribute/%s" % (element, name))
 
     def screenshot(self, path):
-        png = base64.b64decode(self.session_call("GET", "/screenshot"))
+        png = base64.b64decode(self.session_call("GET", "/screenshot", timeout=20.0))
         with open(path, "wb") as file:
             file.write(png)
 
@@ -188,13 +193,14 @@ def run(args, result):
     profile = tempfile.mkdtemp(prefix="portal-browser-")
     result["_profile"] = profile
     port = free_port()
-    log_path = os.path.join(profile, "chromedriver.log")
+    log_path = args.driver_log or os.path.join(profile, "chromedriver.log")
+    result["_log"] = log_path
     driver_process = subprocess.Popen(
         [args.chromedriver, "--port=%d" % port, "--log-path=%s" % log_path],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
     result["_process"] = driver_process
-    driver = WebDriver(port)
+    driver = WebDriver(port, deadline)
     result["_driver"] = driver
 
     while True:
@@ -214,7 +220,7 @@ def run(args, result):
         "--no-first-run", "--no-default-browser-check", "--disable-extensions",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--no-proxy-server", "--window-size=412,915", "--user-data-dir=" + os.path.join(profile, "data"),
-    ]
+    ] + os.environ.get("PORTAL_BROWSER_ARGS", "").split()
     capabilities = {"capabilities": {"alwaysMatch": {
         "browserName": "chrome",
         "pageLoadStrategy": "normal",
@@ -222,14 +228,14 @@ def run(args, result):
         "goog:chromeOptions": {"binary": args.chromium, "args": browser_args},
     }}}
     try:
-        created = driver.call("POST", "/session", capabilities, timeout=max(deadline.left(), 1))
+        created = driver.call("POST", "/session", capabilities)
     except (OSError, WebDriverError) as error:
         raise SetupError("the browser did not start: %s" % error) from None
     driver.session = created["sessionId"]
     result["browser"] = created.get("capabilities", {}).get("browserVersion")
 
     try:
-        driver.session_call("POST", "/url", {"url": args.url}, timeout=max(deadline.left(), 1))
+        driver.session_call("POST", "/url", {"url": args.url})
     except (OSError, WebDriverError) as error:
         raise PageError("could not open %s: %s" % (args.url, error)) from None
     ssid = driver.wait_for("#ssid", deadline)
@@ -269,6 +275,7 @@ def main(argv=None):
     parser.add_argument("--password", default="")
     parser.add_argument("--timeout", type=float, default=60.0, help="bound of the whole run, seconds")
     parser.add_argument("--screenshot", help="write a PNG of the page at the end")
+    parser.add_argument("--driver-log", help="keep chromedriver's full log in this file")
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args(argv)
@@ -299,6 +306,7 @@ def main(argv=None):
         driver = result.pop("_driver", None)
         process = result.pop("_process", None)
         profile = result.pop("_profile", None)
+        log_path = result.pop("_log", None)
         if driver is not None and driver.session is not None:
             if args.screenshot:
                 try:
@@ -312,9 +320,9 @@ def main(argv=None):
                 pass
         stop_processes(process, profile)
         if profile:
-            if code != 0:
+            if code != 0 and log_path:
                 try:
-                    with open(os.path.join(profile, "chromedriver.log"), errors="replace") as file:
+                    with open(log_path, errors="replace") as file:
                         tail = file.read()[-2000:]
                     if tail:
                         log("chromedriver log tail:\n" + tail)

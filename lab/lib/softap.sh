@@ -9,13 +9,14 @@
 
 SA_DHCP="busybox udhcpc -i {iface} -f -q -n -t 15 -T 1 -s $LAB_ROOT/contrib/udhcpc-script"
 
+# The device gives up after SA_DEVICE_TIMEOUT seconds (default 200) without being provisioned.
 sa_device() {
     local name=$1 ifc=$2; shift 2
     mkdir -p "$LAB_STATE/$name"
     date +%s%3N >"$LAB_STATE/$name.start_ms"
     lab_bg "$name" bash -c 'exec "$@" >"$LAB_OUT/'"$name"'.jsonl"' _ \
         "$WIFIPROV" device --methods softap --iface "$ifc" --json --state-dir "$LAB_STATE/$name" \
-        --wpa-ctrl-dir "$LAB_STATE/$name-wpa" --dhcp-command "$SA_DHCP" --timeout 200 "$@"
+        --wpa-ctrl-dir "$LAB_STATE/$name-wpa" --dhcp-command "$SA_DHCP" --timeout "${SA_DEVICE_TIMEOUT:-200}" "$@"
     lab_log "softap device $name on $ifc ($(lab_mac "$ifc"))"
 }
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # description: Captive portal: the device's AP hands out DHCP option 114 (RFC 8910) and wildcard DNS, OS probes redirect, the RFC 8908 API says captive, headless Chromium on the phone fills the page's form, the device joins the home AP, the page says connected
-# timeout: 420
+# timeout: 600
+# exclusive: yes
 set -u
 . "$LAB_LIB"
 . "$LAB_LIBDIR/softap.sh"
@@ -12,7 +13,9 @@ CH=6
 lab_check radios lab_radios 4 || lab_fail "no radios"
 lab_check monitor lab_monitor wlan3 "$CH" capture.pcap || lab_fail "monitor"
 lab_check ap lab_ap wlan0 "$CH" "$SSID" "$PASS" || lab_fail "home AP did not come up"
-sa_device device0 wlan2 --sec 2 --username wifiprov --password abcd1234 --portal
+# Chromium under TCG on a loaded host can take minutes to show the page: the device waits as long
+# as the scenario may run.
+SA_DEVICE_TIMEOUT=520 sa_device device0 wlan2 --sec 2 --username wifiprov --password abcd1234 --portal
 lab_check device_serving sa_wait_serving device0 60 || lab_fail "the device did not serve"
 # The phone's DHCP client asks for option 114 and records what it got.
 cat >"$LAB_STATE/udhcpc-record" <<SCRIPT
@@ -41,7 +44,7 @@ d=json.load(r); exit(0 if r.headers[\"Content-Type\"].startswith(\"application/c
 T0=$(date +%s%3N)
 echo "$T0" >"$LAB_STATE/browser.start_ms"
 lab_check browser_saw_connected bash -c "ip netns exec lab-wlan1 python3 '$LAB_LIBDIR/portal_browser.py' --url http://192.168.4.1/ \
-    --ssid '$SSID' --password '$PASS' --timeout 300 --screenshot '$LAB_OUT/portal.png' >'$LAB_OUT/browser.json' 2>'$LAB_OUT/browser.log'"
+    --ssid '$SSID' --password '$PASS' --timeout 450 --screenshot '$LAB_OUT/portal.png' --driver-log '$LAB_OUT/chromedriver.log' >'$LAB_OUT/browser.json' 2>'$LAB_OUT/browser.log'"
 date +%s%3N >"$LAB_STATE/browser.end_ms"
 lab_report browser "$(cat "$LAB_OUT/browser.json" 2>/dev/null || echo null)"
 lab_check device_got_credentials_via_portal grep -q '"via":"portal"' "$LAB_OUT/device0.jsonl"
