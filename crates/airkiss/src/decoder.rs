@@ -415,6 +415,8 @@ impl Shape {
 
 /// A CRC heard in at least this many rounds may repair a group from weaker candidates.
 const REPAIR_CRC_VOTES: u8 = 10;
+/// The same for a group entirely inside the SSID.
+const REPAIR_CRC_VOTES_SSID: u8 = 4;
 /// Most combinations the repair tries (airkissOpen resolves up to 12 position conflicts; fewer
 /// keep the chance of a false match on the 7-bit CRC small).
 const REPAIR_COMBINATIONS: usize = 12;
@@ -609,6 +611,15 @@ impl Decoder {
             };
         }
         index
+    }
+
+    /// Remembers that `transmitter` used sequence number `seq` for a frame that is not AirKiss.
+    fn note_foreign(&mut self, transmitter: Mac, seq: u16) {
+        if let Some(slot) = self.foreign.get_mut(self.foreign_head) {
+            *slot = (transmitter, seq & 0x0fff);
+        }
+        self.foreign_head = (self.foreign_head + 1) % FOREIGN;
+        self.foreign_len = (self.foreign_len + 1).min(FOREIGN);
     }
 
     fn release(&mut self) {
@@ -918,8 +929,15 @@ impl Decoder {
         if group.known.is_some() || len == 0 || group.crc.is_empty() {
             return;
         }
+        // Inside the SSID the prefix's CRC-8 over the whole SSID checks again before any result:
+        // there the repair may start sooner.
+        let repair_votes = if 4 * index > shape.password_len {
+            REPAIR_CRC_VOTES_SSID
+        } else {
+            REPAIR_CRC_VOTES
+        };
         let accepted = Self::strongest_match(&group, index, len, fixed)
-            .or_else(|| Self::repaired_match(&group, index, len, fixed));
+            .or_else(|| Self::repaired_match(&group, index, len, fixed, repair_votes));
         if let (Some(bytes), Some(g)) = (accepted, self.groups.get_mut(index)) {
             g.known = Some(bytes);
         }
@@ -1014,19 +1032,20 @@ impl Decoder {
         unique_match(index, len, &options, &counts, &crcs)
     }
 
-    /// The second stage of [`try_group`](Self::try_group): every voted candidate that no
-    /// neighbouring position leads with, against a CRC with at least [`REPAIR_CRC_VOTES`] votes
-    /// and three times any other's, at most [`REPAIR_COMBINATIONS`] combinations.
+    /// The second stage of [`try_group`](Self::try_group): every voted candidate, against a CRC
+    /// with at least `min_votes` votes ([`REPAIR_CRC_VOTES`], [`REPAIR_CRC_VOTES_SSID`]) and three
+    /// times any other's, at most [`REPAIR_COMBINATIONS`] combinations.
     fn repaired_match(
         group: &Group,
         index: usize,
         len: usize,
         fixed: [Option<u8>; 4],
+        min_votes: u8,
     ) -> Option<[u8; 4]> {
         let mut crc = group.crc.ranked();
         let (best, votes) = crc.next()?;
         let second = crc.next().map_or(0, |(_, c)| c);
-        if votes < REPAIR_CRC_VOTES || votes < second.saturating_mul(3) {
+        if votes < min_votes || votes < second.saturating_mul(3) {
             return None;
         }
         let mut options = [[0u8; CANDIDATES]; 4];
@@ -1144,11 +1163,7 @@ impl DecoderTrait for Decoder {
         if let (Some(lock), Some(seq)) = (self.lock, obs.sequence)
             && obs.source != lock.sender
         {
-            if let Some(slot) = self.foreign.get_mut(self.foreign_head) {
-                *slot = (obs.transmitter, seq & 0x0fff);
-            }
-            self.foreign_head = (self.foreign_head + 1) % FOREIGN;
-            self.foreign_len = (self.foreign_len + 1).min(FOREIGN);
+            self.note_foreign(obs.transmitter, seq);
         }
         let index = self.stream_index(obs);
         let config = self.config;
@@ -1214,7 +1229,13 @@ impl DecoderTrait for Decoder {
             .overhead
             .and_then(|o| obs.len.checked_sub(o))
             .filter(|&v| v < 0x200);
+        // The sender's own other traffic (a frame no AirKiss value fits) took a sequence number
+        // from its counter, like another station's frame.
+        let own_other = locked_here && value.is_none() && stream.overhead.is_some();
         let (Some(value), true) = (value, locked_here) else {
+            if own_other && let Some(seq) = obs.sequence {
+                self.note_foreign(obs.transmitter, seq);
+            }
             return match progress {
                 Progress::Ignored => self.ignore(),
                 p => p,
