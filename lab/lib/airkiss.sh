@@ -2,6 +2,7 @@
 # they reuse):
 #   ak_send NAME IFACE SSID PASSPHRASE TIMEOUT   the phone's `wifiprov airkiss send` (JSON to $LAB_OUT/NAME.json)
 #   ak_acked PHONE_JSON_NAME IP                  true if the phone listed an ack from IP
+#   ak_acked_mac PHONE_JSON_NAME MAC             true if an ack carried MAC (ESP-IDF's 7-byte form)
 
 ak_send() {
     local name=$1 ifc=$2 ssid=$3 pass=$4 timeout=$5
@@ -19,6 +20,15 @@ ak_acked() {
 import json, sys
 phone = json.load(open(sys.argv[1]))
 sys.exit(0 if any(d["ip"] == sys.argv[2] for d in phone.get("devices", [])) else 1)
+PY
+}
+
+# ak_acked_mac PHONE_JSON_NAME MAC — true if the phone listed an ack carrying MAC (7-byte form).
+ak_acked_mac() {
+    python3 - "$LAB_OUT/$1.json" "$2" <<'PY'
+import json, sys
+phone = json.load(open(sys.argv[1]))
+sys.exit(0 if any((d.get("mac") or "").lower() == sys.argv[2].lower() for d in phone.get("devices", [])) else 1)
 PY
 }
 

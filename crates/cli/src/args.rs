@@ -322,6 +322,15 @@ pub(crate) enum BackendArg {
     Record,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum AirkissAckArg {
+    /// The random byte alone, broadcast (what WeChat expects).
+    Byte,
+    /// ESP-IDF's form: the random byte and the station MAC, to the phone and broadcast.
+    EspIdf,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct DeviceArgs {
     /// TOML configuration file; command-line options override its values.
@@ -375,6 +384,9 @@ pub(crate) struct DeviceArgs {
     /// Do not send the ack.
     #[arg(long)]
     pub(crate) no_ack: bool,
+    /// The form of the AirKiss ack (default byte).
+    #[arg(long, value_enum, value_name = "FORM")]
+    pub(crate) airkiss_ack: Option<AirkissAckArg>,
     /// Keep running after a successful provisioning (listen again).
     #[arg(long)]
     pub(crate) keep_running: bool,

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
-use wifiprov_transport::device::{self, Backend, Config, DaemonError, Event};
+use wifiprov_transport::device::{self, AirkissAck, Backend, Config, DaemonError, Event};
 use wifiprov_transport::front::{Decoded, Method};
 
 use crate::NothingFound;
-use crate::args::{BackendArg, DeviceArgs, Method as MethodArg};
+use crate::args::{AirkissAckArg, BackendArg, DeviceArgs, Method as MethodArg};
 use crate::output::{display_bytes, format_mac, parse_mac, text_or_null, to_hex};
 
 /// The TOML configuration file (every key optional; options override it).
@@ -32,6 +32,7 @@ struct FileConfig {
     wpa_ctrl_dir: Option<PathBuf>,
     hook: Option<String>,
     ack: Option<bool>,
+    airkiss_ack: Option<AirkissAckArg>,
     keep_running: Option<bool>,
     // SoftAP
     ap_iface: Option<String>,
@@ -129,6 +130,10 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>, FileConfig
         config.wpa_ctrl_dir = dir;
     }
     config.ack = !args.no_ack && file.ack.unwrap_or(true);
+    config.airkiss_ack = match args.airkiss_ack.or(file.airkiss_ack) {
+        None | Some(AirkissAckArg::Byte) => AirkissAck::Byte,
+        Some(AirkissAckArg::EspIdf) => AirkissAck::EspIdf,
+    };
     config.once = !(args.keep_running || file.keep_running.unwrap_or(false));
     config.mac = args
         .mac

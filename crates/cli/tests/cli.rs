@@ -298,5 +298,32 @@ fn device_reads_the_example_configuration_and_names_a_missing_interface() {
     let o = wifiprov(&["device", "--iface", "wlan0", "--backend", "connman"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("networkmanager"), "{}", stderr(&o));
+    // The AirKiss ack form: file and option spelled alike, a bad one named.
+    let ak = state.join("ak.toml");
+    std::fs::write(
+        &ak,
+        "iface = \"nonexistent0\"\nmethods = [\"airkiss\"]\nairkiss_ack = \"esp-idf\"\n",
+    )
+    .expect("write");
+    let o = wifiprov(&[
+        "device",
+        "--config",
+        ak.to_str().expect("path"),
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nonexistent0"), "{}", stderr(&o));
+    std::fs::write(&ak, "iface = \"wlan0\"\nairkiss_ack = \"long\"\n").expect("write");
+    let o = wifiprov(&["device", "--config", ak.to_str().expect("path")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("invalid configuration"),
+        "{}",
+        stderr(&o)
+    );
+    let o = wifiprov(&["device", "--iface", "wlan0", "--airkiss-ack", "long"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("esp-idf"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&state);
 }

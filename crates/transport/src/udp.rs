@@ -1125,7 +1125,14 @@ pub fn provision_airkiss(
                         let ack = buffer.get(..n).and_then(wifiprov_airkiss::ack::Ack::parse);
                         match ack {
                             Some(ack) if ack.answers(options.random) => {
-                                if !devices.iter().any(|d| d.from.ip() == from.ip()) {
+                                // One device: the same address, or the same MAC (ESP-IDF's
+                                // form reaches us both unicast and broadcast, and a host with
+                                // two addresses answers from either).
+                                let known = devices.iter().any(|d| {
+                                    d.from.ip() == from.ip()
+                                        || (ack.mac.is_some() && d.mac == ack.mac)
+                                });
+                                if !known {
                                     let device = AirkissDevice {
                                         from,
                                         mac: ack.mac,
@@ -1243,6 +1250,69 @@ pub fn send_airkiss_ack(
 ) -> Result<(), UdpError> {
     let (bytes, len) = ack.emit();
     send_repeated(bytes.get(..len).unwrap_or_default(), None, options)
+}
+
+/// ESP-IDF's AirKiss ack (`smartconfig_ack.c`): learn the phone's address from a datagram it is
+/// still sending to `listen_port` (10001), waiting at most `wait`, then send the 7-byte form
+/// (random byte and station MAC) to the phone's address and, with `options.broadcast`, to
+/// 255.255.255.255, on `options.port` (10000). ESP-IDF gives up when no datagram arrives; this
+/// broadcasts instead. Returns the phone's address when one was learnt.
+///
+/// # Errors
+/// As [`send_v1_ack`], and a bind failure of the listening socket.
+pub fn send_airkiss_ack_esp_idf(
+    ack: &wifiprov_airkiss::ack::Ack,
+    listen_port: u16,
+    wait: Duration,
+    options: &AckOptions,
+) -> Result<Option<Ipv4Addr>, UdpError> {
+    let iface = options.iface.as_deref();
+    check_interface(iface)?;
+    let phone = {
+        let socket = udp_socket(
+            SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, listen_port),
+            iface,
+            true,
+        )?;
+        learn_sender(&socket, wait, options.stop.as_deref())
+    };
+    let (bytes, len) = ack.emit();
+    send_repeated(bytes.get(..len).unwrap_or_default(), phone, options)?;
+    Ok(phone)
+}
+
+/// The IPv4 source of the first datagram `socket` receives within `wait` (or until `stop`).
+fn learn_sender(socket: &UdpSocket, wait: Duration, stop: Option<&AtomicBool>) -> Option<Ipv4Addr> {
+    let deadline = Instant::now() + wait;
+    let mut buffer = [0u8; 1600];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+            return None;
+        }
+        // Short reads so that `stop` is seen.
+        if socket
+            .set_read_timeout(Some(left.min(Duration::from_millis(100))))
+            .is_err()
+        {
+            return None;
+        }
+        match socket.recv_from(&mut buffer) {
+            Ok((_, SocketAddr::V4(from))) => return Some(*from.ip()),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
+                ) => {}
+            Err(e) => {
+                log::debug!("learning the phone's address: {e}");
+                return None;
+            }
+        }
+    }
 }
 
 /// `rounds` sends of `bytes` `interval` apart (after `first_delay`): unicast to `unicast` and,

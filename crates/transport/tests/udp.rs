@@ -542,3 +542,84 @@ fn airkiss_sender_sends_the_cycle_and_stops_at_the_ack() {
         "payload lengths are the cycle, in order"
     );
 }
+
+/// ESP-IDF's AirKiss ack over loopback: the device learns the phone's address from the datagrams
+/// it is still sending (to the send port), then sends the 7-byte ack (random byte + station MAC)
+/// there; our provisioner reports the device with its MAC and stops sending.
+#[test]
+fn esp_idf_airkiss_ack_learns_the_phone_and_carries_the_mac() {
+    use wifiprov_airkiss::ack::Ack as AkAck;
+    use wifiprov_airkiss::encoder::{Config as AkConfig, Encoder as AkEncoder, Layout};
+    use wifiprov_transport::udp::{AckOptions, AirkissSendOptions};
+    let e = AkEncoder::new(&AkConfig::new(b"TestAP", b"12345678", 0x33)).unwrap();
+    let cycle: Vec<u16> = e.cycle(Layout::default()).collect();
+    let (send_port, ack_port) = (free_port(), free_port());
+    let mut options = AirkissSendOptions::new(cycle, 0x33);
+    options.destination = Ipv4Addr::LOCALHOST;
+    options.port = send_port;
+    options.ack_port = ack_port;
+    options.gap = Duration::from_micros(500);
+    options.timeout = LIMIT;
+    let mac = [0x02, 0x1a, 0xb0, 0x00, 0x00, 0x02];
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let device = scope.spawn(|| {
+            let ack_options = AckOptions {
+                first_delay: Duration::ZERO,
+                rounds: 30,
+                interval: Duration::from_millis(5),
+                port: ack_port,
+                ..AckOptions::default()
+            };
+            udp::send_airkiss_ack_esp_idf(
+                &AkAck {
+                    random: 0x33,
+                    mac: Some(mac),
+                },
+                send_port,
+                Duration::from_millis(1500),
+                &ack_options,
+            )
+        });
+        let devices = udp::provision_airkiss(&options, &stop, |_| {}).unwrap();
+        assert_eq!(devices.len(), 1, "one device, once");
+        assert_eq!(devices[0].mac, Some(mac));
+        assert_eq!(devices[0].from.ip().to_string(), "127.0.0.1");
+        let learnt = device.join().unwrap().unwrap();
+        assert_eq!(
+            learnt,
+            Some(Ipv4Addr::LOCALHOST),
+            "the phone's address was learnt"
+        );
+    });
+}
+
+/// Without any datagram from the phone the ESP-IDF form waits its 1.5 s (here 50 ms), learns
+/// nothing and still acknowledges by broadcast (an error on `lo`, which cannot broadcast, is
+/// reported as a send error, not a hang).
+#[test]
+fn esp_idf_airkiss_ack_without_a_phone_does_not_hang() {
+    use wifiprov_airkiss::ack::Ack as AkAck;
+    use wifiprov_transport::udp::AckOptions;
+    let started = Instant::now();
+    let result = udp::send_airkiss_ack_esp_idf(
+        &AkAck {
+            random: 1,
+            mac: Some([2, 0, 0, 0, 0, 1]),
+        },
+        free_port(),
+        Duration::from_millis(50),
+        &AckOptions {
+            first_delay: Duration::ZERO,
+            rounds: 2,
+            interval: Duration::from_millis(1),
+            port: free_port(),
+            ..AckOptions::default()
+        },
+    );
+    assert!(started.elapsed() < LIMIT);
+    // Broadcasting may or may not be allowed here; either way no address was learnt.
+    if let Ok(learnt) = result {
+        assert_eq!(learnt, None);
+    }
+}

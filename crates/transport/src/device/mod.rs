@@ -36,6 +36,19 @@ pub enum Backend {
     NetworkManager,
 }
 
+/// How a device acknowledges an AirKiss provisioning (every sender matches the first byte).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AirkissAck {
+    /// The classic form WeChat expects: the random byte alone, broadcast to UDP 10000, 30 times
+    /// 50 ms apart.
+    #[default]
+    Byte,
+    /// ESP-IDF's form (`smartconfig_ack.c`): learn the phone's address from its datagrams to
+    /// UDP 10001 (at most 1.5 s), then the random byte and the station MAC (7 bytes) to the
+    /// phone and to 255.255.255.255 on UDP 10000, 30 times 100 ms apart.
+    EspIdf,
+}
+
 /// Daemon configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -65,6 +78,8 @@ pub struct Config {
     pub ack: bool,
     /// Ack cadence.
     pub ack_options: AckOptions,
+    /// The form of the AirKiss ack.
+    pub airkiss_ack: AirkissAck,
     /// MAC to announce in the ack (default: the interface's).
     pub mac: Option<Mac>,
     /// IPv4 to announce (default: the interface's after joining).
@@ -91,6 +106,7 @@ impl Config {
             wpa_ctrl_dir: PathBuf::from("/run/wpa_supplicant"),
             ack: true,
             ack_options: AckOptions::default(),
+            airkiss_ack: AirkissAck::Byte,
             mac: None,
             ip: None,
             once: true,
@@ -546,25 +562,58 @@ fn acknowledge(
             });
         }
         Decoded::Airkiss(credentials) => {
-            // The classic 1-byte ack, broadcast to UDP 10000 (WeChat's senders wait for 20+).
-            let ack = wifiprov_airkiss::ack::Ack {
-                random: credentials.random(),
-                mac: None,
-            };
-            let options = AckOptions {
-                port: wifiprov_airkiss::ack::ACK_PORT,
-                rounds: wifiprov_airkiss::ack::ACK_ROUNDS,
-                interval: std::time::Duration::from_millis(50),
-                iface: radio::is_wireless(&config.iface)
-                    .then(|| config.iface.clone())
-                    .or_else(|| config.ack_options.iface.clone()),
-                ..config.ack_options.clone()
-            };
-            crate::udp::send_airkiss_ack(&ack, &options)?;
-            events(&Event::AckSent {
-                phone: Ipv4Addr::BROADCAST,
-                rounds: options.rounds,
-            });
+            let iface = radio::is_wireless(&config.iface)
+                .then(|| config.iface.clone())
+                .or_else(|| config.ack_options.iface.clone());
+            match config.airkiss_ack {
+                AirkissAck::Byte => {
+                    // The classic 1-byte ack, broadcast to UDP 10000 (WeChat's senders wait for
+                    // 20+).
+                    let ack = wifiprov_airkiss::ack::Ack {
+                        random: credentials.random(),
+                        mac: None,
+                    };
+                    let options = AckOptions {
+                        port: wifiprov_airkiss::ack::ACK_PORT,
+                        rounds: wifiprov_airkiss::ack::ACK_ROUNDS,
+                        interval: std::time::Duration::from_millis(50),
+                        iface,
+                        ..config.ack_options.clone()
+                    };
+                    crate::udp::send_airkiss_ack(&ack, &options)?;
+                    events(&Event::AckSent {
+                        phone: Ipv4Addr::BROADCAST,
+                        rounds: options.rounds,
+                    });
+                }
+                AirkissAck::EspIdf => {
+                    let mac = config
+                        .mac
+                        .or_else(|| radio::mac_address(&config.iface))
+                        .unwrap_or([0; 6]);
+                    let ack = wifiprov_airkiss::ack::Ack {
+                        random: credentials.random(),
+                        mac: Some(mac),
+                    };
+                    let options = AckOptions {
+                        port: wifiprov_airkiss::ack::ACK_PORT,
+                        rounds: wifiprov_airkiss::ack::ACK_ROUNDS,
+                        first_delay: std::time::Duration::ZERO,
+                        iface,
+                        ..config.ack_options.clone()
+                    };
+                    let phone = crate::udp::send_airkiss_ack_esp_idf(
+                        &ack,
+                        wifiprov_airkiss::ack::SEND_PORT,
+                        std::time::Duration::from_millis(1500),
+                        &options,
+                    )?;
+                    events(&Event::AckSent {
+                        phone: phone.unwrap_or(Ipv4Addr::BROADCAST),
+                        rounds: options.rounds,
+                    });
+                }
+            }
         }
     }
     Ok(())
