@@ -421,6 +421,38 @@ const REPAIR_CRC_VOTES_SSID: u8 = 4;
 /// keep the chance of a false match on the 7-bit CRC small).
 const REPAIR_COMBINATIONS: usize = 12;
 
+/// Candidate values for each of the `len` positions of `group`: a byte fixed by the scan is its
+/// only one; `pick(position, votes, slots)` fills the others' slots and says how many it filled
+/// (`None`: no decision yet). `None` when a position has no candidate.
+fn candidate_options(
+    group: &Group,
+    len: usize,
+    fixed: [Option<u8>; 4],
+    mut pick: impl FnMut(usize, &Votes, &mut [u8; CANDIDATES]) -> Option<usize>,
+) -> Option<([[u8; CANDIDATES]; 4], [usize; 4])> {
+    let mut options = [[0u8; CANDIDATES]; 4];
+    let mut counts = [0usize; 4];
+    for (j, ((option, count), fixed)) in options
+        .iter_mut()
+        .zip(counts.iter_mut())
+        .zip(fixed)
+        .enumerate()
+        .take(len)
+    {
+        *count = match fixed {
+            Some(b) => {
+                option[0] = b;
+                1
+            }
+            None => pick(j, group.bytes.get(j)?, option)?,
+        };
+        if *count == 0 {
+            return None;
+        }
+    }
+    Some((options, counts))
+}
+
 /// The one combination of `options` (`counts` per position) whose CRC, over the group index and
 /// the bytes, is among `crcs`; `None` when none or several are.
 fn unique_match(
@@ -956,21 +988,7 @@ impl Decoder {
             let second = ranked.next().map_or(0, |(_, c)| c);
             top >= 3 && top > second.saturating_mul(2)
         };
-        let mut options = [[0u8; CANDIDATES]; 4];
-        let mut counts = [0usize; 4];
-        for (j, ((option, count), fixed)) in options
-            .iter_mut()
-            .zip(counts.iter_mut())
-            .zip(fixed)
-            .enumerate()
-            .take(len)
-        {
-            if let Some(b) = fixed {
-                option[0] = b;
-                *count = 1;
-                continue;
-            }
-            let votes = group.bytes.get(j).copied().unwrap_or_default();
+        let (options, counts) = candidate_options(group, len, fixed, |j, votes, option| {
             // A value that clearly wins a neighbouring position is most likely that byte shifted
             // by one (a sequence number taken by an unseen frame): leave it out, unless nothing
             // else was seen here.
@@ -987,11 +1005,10 @@ impl Decoder {
             let unshifted = votes.ranked().filter(|&(v, c)| !shifted(v, c)).count();
             let kept = |&(v, c): &(u8, u8)| unshifted == 0 || !shifted(v, c);
             let top = votes.ranked().find(kept).map_or(0, |(_, c)| c);
-            // A byte heard once counts only if nothing else was heard there (not even a value
-            // left out as shifted: the password may repeat a byte, "pass", and a CRC heard once
-            // or twice may be another group's): against competing values, only independent
-            // evidence (two rounds) keeps results right.
-            // A value left out as shifted still competes, unless the CRC was heard in three
+            // A byte heard once counts only if nothing else was heard there: against competing
+            // values, only independent evidence (two rounds) keeps results right. A value left
+            // out as shifted still competes (the password may repeat a byte, "pass", and a CRC
+            // heard once or twice may be another group's), unless the CRC was heard in three
             // rounds or more.
             let competing = if strong_crc {
                 votes.ranked().filter(kept).count()
@@ -1004,15 +1021,14 @@ impl Decoder {
             // A tie of values heard once is no evidence: trying both doubles the chance of a
             // false match, and every new vote tries again. Ties of values heard in two rounds or
             // more are tried.
+            let mut count = 0;
             let tied = votes.ranked().filter(kept).filter(|&(_, c)| c == top);
             for (slot, (value, _)) in option.iter_mut().zip(tied) {
                 *slot = value;
-                *count += 1;
+                count += 1;
             }
-            if *count == 0 || (*count > 1 && top < 2) {
-                return None;
-            }
-        }
+            (count == 1 || top >= 2).then_some(count)
+        })?;
         // The header CRC likewise: heard in two rounds, or the only one heard.
         let top_crc = group.crc.ranked().next().map_or(0, |(_, c)| c);
         if top_crc < 2 && group.crc.ranked().count() > 1 {
@@ -1048,29 +1064,14 @@ impl Decoder {
         if votes < min_votes || votes < second.saturating_mul(3) {
             return None;
         }
-        let mut options = [[0u8; CANDIDATES]; 4];
-        let mut counts = [0usize; 4];
-        for (j, ((option, count), fixed)) in options
-            .iter_mut()
-            .zip(counts.iter_mut())
-            .zip(fixed)
-            .enumerate()
-            .take(len)
-        {
-            if let Some(b) = fixed {
-                option[0] = b;
-                *count = 1;
-                continue;
-            }
-            let votes = group.bytes.get(j).copied().unwrap_or_default();
+        let (options, counts) = candidate_options(group, len, fixed, |_, votes, option| {
+            let mut count = 0;
             for (slot, (value, _)) in option.iter_mut().zip(votes.ranked()) {
                 *slot = value;
-                *count += 1;
+                count += 1;
             }
-            if *count == 0 {
-                return None;
-            }
-        }
+            Some(count)
+        })?;
         if counts.iter().take(len).product::<usize>() > REPAIR_COMBINATIONS {
             return None;
         }

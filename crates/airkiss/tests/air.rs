@@ -211,35 +211,43 @@ fn short_credentials_with_the_0x08_magic_decode() {
     }
 }
 
+/// The loss sweep's payload ("s3cret pass!" repeats a byte) sent as guide, magic and `rounds` data
+/// rounds through `air(seed)` for `seeds`; every result must be exact. Returns how many decoded.
+fn decoded_living_room(rounds: usize, seeds: u64, air: impl Fn(u64) -> Air) -> usize {
+    const SSID: &[u8] = b"Living room ";
+    const PASSWORD: &[u8] = b"s3cret pass!";
+    let e = Encoder::new(&Config::new(SSID, PASSWORD, 0x5a)).expect("valid");
+    let layout = Layout {
+        guide: 50,
+        magic: 20,
+        rounds,
+    };
+    let lengths: Vec<u16> = e.cycle(layout).collect();
+    let mut decoded = 0;
+    for seed in 0..seeds {
+        if let Some(got) = decode(&air(seed).transmit(&lengths), &mut Decoder::default()) {
+            assert_exact(&got, SSID, PASSWORD, 0x5a, seed);
+            decoded += 1;
+        }
+    }
+    decoded
+}
+
 /// Hostile air (the loss sweep's row): a password repeating a byte ("pass") under rounds shifted
 /// by lost broadcasts of the phone's own. Seed 154 once gave "s3cret pas\xd4!": the repeated "s"
 /// was filtered as a shift of its neighbour and a misplaced CRC matched the rest.
 #[test]
 fn a_repeated_byte_under_shifted_rounds_is_never_faked() {
-    let e = Encoder::new(&Config::new(b"Living room ", b"s3cret pass!", 0x5a)).expect("valid");
-    let layout = Layout {
-        guide: 50,
-        magic: 20,
-        rounds: 40,
-    };
-    let lengths: Vec<u16> = e.cycle(layout).collect();
-    let mut decoded = 0;
-    for seed in 0..300 {
-        let air = Air {
-            seed,
-            loss: 0.1,
-            retry: 0.2,
-            reorder: 0.05,
-            noise: 1.0,
-            phone_noise: 0.05,
-            gap_ms: 4,
-            ..Air::default()
-        };
-        if let Some(got) = decode(&air.transmit(&lengths), &mut Decoder::default()) {
-            assert_exact(&got, b"Living room ", b"s3cret pass!", 0x5a, seed);
-            decoded += 1;
-        }
-    }
+    let decoded = decoded_living_room(40, 300, |seed| Air {
+        seed,
+        loss: 0.1,
+        retry: 0.2,
+        reorder: 0.05,
+        noise: 1.0,
+        phone_noise: 0.05,
+        gap_ms: 4,
+        ..Air::default()
+    });
     assert!(decoded >= 297, "only {decoded}/300 decoded in 40 rounds");
 }
 
@@ -248,26 +256,12 @@ fn a_repeated_byte_under_shifted_rounds_is_never_faked() {
 /// so the frames after them keep their places.
 #[test]
 fn the_phones_own_broadcasts_do_not_shift_the_count() {
-    let e = Encoder::new(&Config::new(b"Living room ", b"s3cret pass!", 0x5a)).expect("valid");
-    let layout = Layout {
-        guide: 50,
-        magic: 20,
-        rounds: 6,
-    };
-    let lengths: Vec<u16> = e.cycle(layout).collect();
-    let mut decoded = 0;
-    for seed in 0..30 {
-        let air = Air {
-            seed,
-            phone_noise: 0.2,
-            both_copies: false,
-            gap_ms: 4,
-            ..Air::default()
-        };
-        if let Some(got) = decode(&air.transmit(&lengths), &mut Decoder::default()) {
-            assert_exact(&got, b"Living room ", b"s3cret pass!", 0x5a, seed);
-            decoded += 1;
-        }
-    }
+    let decoded = decoded_living_room(6, 30, |seed| Air {
+        seed,
+        phone_noise: 0.2,
+        both_copies: false,
+        gap_ms: 4,
+        ..Air::default()
+    });
     assert!(decoded >= 27, "only {decoded}/30 decoded in 6 rounds");
 }
