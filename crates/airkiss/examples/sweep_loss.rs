@@ -146,22 +146,7 @@ fn main() {
             ));
         }
     }
-    let hostile = run(
-        |seed| Air {
-            seed,
-            loss: 0.1,
-            retry: 0.2,
-            reorder: 0.05,
-            noise: 1.0,
-            phone_noise: 0.05,
-            gap_ms: 4,
-            both_copies: true,
-            ..Air::default()
-        },
-        trials,
-        &encoder,
-        layout,
-    );
+    let hostile = run(Air::hostile, trials, &encoder, layout);
     rows.push((
         "hostile".to_owned(),
         "both (ToDS + FromDS)",

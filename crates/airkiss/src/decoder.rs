@@ -316,6 +316,8 @@ impl Stream {
 struct Votes {
     slots: [(u8, u8); CANDIDATES],
     last: [u32; CANDIDATES],
+    /// Times each slot's value was heard, copies of one event included.
+    heard: [u8; CANDIDATES],
 }
 
 /// Votes for the same value closer together than this are one event (the ToDS and FromDS copies
@@ -329,12 +331,14 @@ impl Votes {
 
     /// A vote heard at `at` ms (None: always counted).
     fn add_at(&mut self, value: u8, at: Option<u32>) {
-        if let Some((slot, last)) = self
+        if let Some(((slot, last), heard)) = self
             .slots
             .iter_mut()
             .zip(self.last.iter_mut())
-            .find(|((v, c), _)| *c > 0 && *v == value)
+            .zip(self.heard.iter_mut())
+            .find(|(((v, c), _), _)| *c > 0 && *v == value)
         {
+            *heard = heard.saturating_add(1);
             let independent = match at {
                 Some(t) => t.wrapping_sub(*last) >= SAME_EVENT_MS,
                 None => true,
@@ -345,17 +349,28 @@ impl Votes {
                     *last = t;
                 }
             }
-        } else if let Some((weakest, last)) = self
+        } else if let Some(((weakest, last), heard)) = self
             .slots
             .iter_mut()
             .zip(self.last.iter_mut())
-            .min_by_key(|((_, c), _)| *c)
+            .zip(self.heard.iter_mut())
+            .min_by_key(|(((_, c), _), _)| *c)
             && weakest.1 <= 1
         {
             // A new value replaces the weakest candidate (one seen at most once).
             *weakest = (value, 1);
             *last = at.unwrap_or(0);
+            *heard = 1;
         }
+    }
+
+    /// Times `value` was heard, copies of one event (both air copies, two BSSIDs) included.
+    fn heard(&self, value: u8) -> u8 {
+        self.slots
+            .iter()
+            .zip(self.heard)
+            .find(|&(&(v, c), _)| c > 0 && v == value)
+            .map_or(0, |(_, h)| h)
     }
 
     /// Candidates, strongest first.
@@ -988,6 +1003,7 @@ impl Decoder {
             let second = ranked.next().map_or(0, |(_, c)| c);
             top >= 3 && top > second.saturating_mul(2)
         };
+        let mut once = false;
         let (options, counts) = candidate_options(group, len, fixed, |j, votes, option| {
             // A value that clearly wins a neighbouring position is most likely that byte shifted
             // by one (a sequence number taken by an unseen frame): leave it out, unless nothing
@@ -1027,11 +1043,19 @@ impl Decoder {
                 *slot = value;
                 count += 1;
             }
+            once |= top < 2 && option.first().is_none_or(|&v| votes.heard(v) < 2);
             (count == 1 || top >= 2).then_some(count)
         })?;
         // The header CRC likewise: heard in two rounds, or the only one heard.
         let top_crc = group.crc.ranked().next().map_or(0, |(_, c)| c);
         if top_crc < 2 && group.crc.ranked().count() > 1 {
+            return None;
+        }
+        // One hearing of a byte is not enough: the 7-bit CRC misses exactly one wrong value of
+        // each byte (for the last byte, the one whose CRC-8 differs only in bit 7), so one frame
+        // replaced by another would pass. Every byte must have been heard twice: in two rounds,
+        // or as both air copies (or through two BSSIDs) of one datagram.
+        if once {
             return None;
         }
         let total = counts.iter().take(len).product::<usize>();

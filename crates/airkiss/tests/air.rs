@@ -83,16 +83,7 @@ fn retries_reordering_and_noise_do_not_confuse_it() {
     let e = encoder();
     let mut decoded = 0;
     for seed in 0..30 {
-        let air = Air {
-            seed,
-            loss: 0.1,
-            retry: 0.2,
-            reorder: 0.05,
-            noise: 1.0,
-            phone_noise: 0.05,
-            gap_ms: 4,
-            ..Air::default()
-        };
+        let air = Air::hostile(seed);
         if let Some(got) = decode(&air.transmit(&lengths(&e, 8)), &mut Decoder::default()) {
             assert_exact(&got, SSID, PASSWORD, 0x33, seed);
             decoded += 1;
@@ -238,16 +229,7 @@ fn decoded_living_room(rounds: usize, seeds: u64, air: impl Fn(u64) -> Air) -> u
 /// was filtered as a shift of its neighbour and a misplaced CRC matched the rest.
 #[test]
 fn a_repeated_byte_under_shifted_rounds_is_never_faked() {
-    let decoded = decoded_living_room(40, 300, |seed| Air {
-        seed,
-        loss: 0.1,
-        retry: 0.2,
-        reorder: 0.05,
-        noise: 1.0,
-        phone_noise: 0.05,
-        gap_ms: 4,
-        ..Air::default()
-    });
+    let decoded = decoded_living_room(40, 300, Air::hostile);
     assert!(decoded >= 297, "only {decoded}/300 decoded in 40 rounds");
 }
 

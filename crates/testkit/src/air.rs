@@ -76,6 +76,23 @@ impl Air {
         }
     }
 
+    /// Hostile air with the given seed: 10 % loss, 20 % retries, 5 % reordering of adjacent
+    /// datagrams, on average one other station's frame per datagram, 5 % of the phone's own other
+    /// broadcasts (which take sequence numbers), both copies, 4 ms between datagrams.
+    #[must_use]
+    pub fn hostile(seed: u64) -> Self {
+        Self {
+            seed,
+            loss: 0.1,
+            retry: 0.2,
+            reorder: 0.05,
+            noise: 1.0,
+            phone_noise: 0.05,
+            gap_ms: 4,
+            ..Self::default()
+        }
+    }
+
     /// Transmits `lengths` (UDP payload lengths in sending order) and returns what the sniffer
     /// hears, in air order.
     #[must_use]
