@@ -316,8 +316,6 @@ impl Stream {
 struct Votes {
     slots: [(u8, u8); CANDIDATES],
     last: [u32; CANDIDATES],
-    /// Times each slot's value was heard, copies of one event included.
-    heard: [u8; CANDIDATES],
 }
 
 /// Votes for the same value closer together than this are one event (the ToDS and FromDS copies
@@ -331,14 +329,12 @@ impl Votes {
 
     /// A vote heard at `at` ms (None: always counted).
     fn add_at(&mut self, value: u8, at: Option<u32>) {
-        if let Some(((slot, last), heard)) = self
+        if let Some((slot, last)) = self
             .slots
             .iter_mut()
             .zip(self.last.iter_mut())
-            .zip(self.heard.iter_mut())
-            .find(|(((v, c), _), _)| *c > 0 && *v == value)
+            .find(|((v, c), _)| *c > 0 && *v == value)
         {
-            *heard = heard.saturating_add(1);
             let independent = match at {
                 Some(t) => t.wrapping_sub(*last) >= SAME_EVENT_MS,
                 None => true,
@@ -349,28 +345,17 @@ impl Votes {
                     *last = t;
                 }
             }
-        } else if let Some(((weakest, last), heard)) = self
+        } else if let Some((weakest, last)) = self
             .slots
             .iter_mut()
             .zip(self.last.iter_mut())
-            .zip(self.heard.iter_mut())
-            .min_by_key(|(((_, c), _), _)| *c)
+            .min_by_key(|((_, c), _)| *c)
             && weakest.1 <= 1
         {
             // A new value replaces the weakest candidate (one seen at most once).
             *weakest = (value, 1);
             *last = at.unwrap_or(0);
-            *heard = 1;
         }
-    }
-
-    /// Times `value` was heard, copies of one event (both air copies, two BSSIDs) included.
-    fn heard(&self, value: u8) -> u8 {
-        self.slots
-            .iter()
-            .zip(self.heard)
-            .find(|&(&(v, c), _)| c > 0 && v == value)
-            .map_or(0, |(_, h)| h)
     }
 
     /// Candidates, strongest first.
@@ -397,6 +382,8 @@ impl Votes {
 #[derive(Debug, Clone, Copy, Default)]
 struct Group {
     bytes: [Votes; 4],
+    /// The bytes heard framed (see [`Decoder::note_framed`]), every copy counted.
+    framed: [Votes; 4],
     crc: Votes,
     known: Option<[u8; 4]>,
 }
@@ -428,6 +415,8 @@ impl Shape {
     }
 }
 
+/// Most combinations of tied candidates the first stage tries against a CRC heard in three rounds.
+const STRONG_COMBINATIONS: usize = 2;
 /// A CRC heard in at least this many rounds may repair a group from weaker candidates.
 const REPAIR_CRC_VOTES: u8 = 10;
 /// The same for a group entirely inside the SSID.
@@ -891,6 +880,70 @@ impl Decoder {
         (diff % step == 0 && (diff / step).abs() <= MAX_SPAN).then_some(diff / step)
     }
 
+    /// Frame `seq` of stream `index`, not a data frame, may close a group heard whole: exactly
+    /// its bytes right before the end frame, and before them its index header or nothing. The
+    /// group is named by that index header, or (it unheard) by the next group's index header
+    /// right after the end frame. In that round no frame of the phone came between unseen or was
+    /// heard as data (either would put a header one place off, or a data frame where the index
+    /// header goes), so the bytes' places are sure: each counts as a framed hearing (see
+    /// [`strongest_match`]).
+    ///
+    /// [`strongest_match`]: Self::strongest_match
+    fn note_framed(&mut self, index: usize, seq: u16) {
+        let Some(shape) = self.shape else { return };
+        let Some(stream) = self.streams.get(index) else {
+            return;
+        };
+        let is_index = |f: &Frame, group: usize| f.value == 0x80 | (group & 0x7f) as u16;
+        // This frame ends a group named by the index header before it; or this frame is an
+        // index header and the one before it (the CRC header) ends the group before.
+        let mut ends = [None, None];
+        for len in 1..=4u16 {
+            if let Some(start) = stream.before(seq, len + 1)
+                && start.value & 0x180 == 0x80
+            {
+                let group = usize::from(start.value & 0x7f);
+                if shape.group_len(group) == usize::from(len) && is_index(&start, group) {
+                    ends[0] = Some((seq, group, len));
+                    break;
+                }
+            }
+        }
+        if let Some(this) = stream.after(seq, 0)
+            && this.value & 0x180 == 0x80
+            && let Some(group) = usize::from(this.value & 0x7f).checked_sub(1)
+            && is_index(&this, group + 1)
+            && stream.before(seq, 1).is_some_and(|f| f.value & 0x100 == 0)
+        {
+            let len = shape.group_len(group) as u16;
+            let end = stream.back(seq, 1);
+            if len > 0 && stream.before(end, len + 1).is_none() {
+                ends[1] = Some((end, group, len));
+            }
+        }
+        let mut whole = [None, None];
+        for (out, (end, group, len)) in whole.iter_mut().zip(ends.into_iter().flatten()) {
+            let mut bytes = [0u8; 4];
+            let complete = bytes.iter_mut().zip((1..=len).rev()).all(|(b, back)| {
+                stream.before(end, back).is_some_and(|f| {
+                    *b = (f.value & 0xff) as u8;
+                    f.value & 0x100 != 0
+                })
+            });
+            if complete {
+                *out = Some((group, len, bytes));
+            }
+        }
+        for (group, len, bytes) in whole.into_iter().flatten() {
+            if let Some(g) = self.groups.get_mut(group) {
+                for (votes, b) in g.framed.iter_mut().zip(bytes).take(usize::from(len)) {
+                    votes.add(b);
+                }
+            }
+            self.try_group(group);
+        }
+    }
+
     /// Votes with the frame in `slot` of stream `index`, placed by `anchor`.
     fn place(&mut self, index: usize, slot: usize, anchor: Anchor) -> bool {
         let Some(shape) = self.shape else {
@@ -1003,7 +1056,16 @@ impl Decoder {
             let second = ranked.next().map_or(0, |(_, c)| c);
             top >= 3 && top > second.saturating_mul(2)
         };
-        let mut once = false;
+        // One round is enough for a byte heard framed in both copies (or through both BSSIDs)
+        // and nothing else heard there.
+        let framed_twice = |j: usize, votes: &Votes| {
+            let mut heard = votes.ranked();
+            let mut framed = group.framed.get(j).into_iter().flat_map(Votes::ranked);
+            match (heard.next(), heard.next(), framed.next(), framed.next()) {
+                (Some((v, _)), None, Some((f, c)), None) => v == f && c >= 2,
+                _ => false,
+            }
+        };
         let (options, counts) = candidate_options(group, len, fixed, |j, votes, option| {
             // A value that clearly wins a neighbouring position is most likely that byte shifted
             // by one (a sequence number taken by an unseen frame): leave it out, unless nothing
@@ -1021,41 +1083,28 @@ impl Decoder {
             let unshifted = votes.ranked().filter(|&(v, c)| !shifted(v, c)).count();
             let kept = |&(v, c): &(u8, u8)| unshifted == 0 || !shifted(v, c);
             let top = votes.ranked().find(kept).map_or(0, |(_, c)| c);
-            // A byte heard once counts only if nothing else was heard there: against competing
-            // values, only independent evidence (two rounds) keeps results right. A value left
-            // out as shifted still competes (the password may repeat a byte, "pass", and a CRC
-            // heard once or twice may be another group's), unless the CRC was heard in three
-            // rounds or more.
-            let competing = if strong_crc {
-                votes.ranked().filter(kept).count()
-            } else {
-                votes.ranked().count()
-            };
-            if top < 2 && competing > 1 {
+            // One hearing of a byte is not enough, nor are the two air copies of one datagram
+            // (or its relay through two BSSIDs): the 7-bit CRC misses exactly one wrong value of
+            // each byte (for the last byte, the one whose CRC-8 differs only in bit 7), and what
+            // goes wrong at the phone (its own broadcast heard as data, datagrams reordered, a
+            // frame lost in both copies) goes wrong the same way in both copies. Every byte
+            // must have been heard in two rounds, or framed in both copies of one.
+            if top < 2 && !framed_twice(j, votes) {
                 return None;
             }
-            // A tie of values heard once is no evidence: trying both doubles the chance of a
-            // false match, and every new vote tries again. Ties of values heard in two rounds or
-            // more are tried.
+            // Ties are tried only against a CRC heard in three rounds or more, and only a few
+            // combinations of them: every combination tried is a chance of a false match.
             let mut count = 0;
             let tied = votes.ranked().filter(kept).filter(|&(_, c)| c == top);
             for (slot, (value, _)) in option.iter_mut().zip(tied) {
                 *slot = value;
                 count += 1;
             }
-            once |= top < 2 && option.first().is_none_or(|&v| votes.heard(v) < 2);
-            (count == 1 || top >= 2).then_some(count)
+            (count == 1 || strong_crc).then_some(count)
         })?;
         // The header CRC likewise: heard in two rounds, or the only one heard.
         let top_crc = group.crc.ranked().next().map_or(0, |(_, c)| c);
         if top_crc < 2 && group.crc.ranked().count() > 1 {
-            return None;
-        }
-        // One hearing of a byte is not enough: the 7-bit CRC misses exactly one wrong value of
-        // each byte (for the last byte, the one whose CRC-8 differs only in bit 7), so one frame
-        // replaced by another would pass. Every byte must have been heard twice: in two rounds,
-        // or as both air copies (or through two BSSIDs) of one datagram.
-        if once {
             return None;
         }
         let total = counts.iter().take(len).product::<usize>();
@@ -1063,6 +1112,9 @@ impl Decoder {
         // combination to try is a second chance of a false match. Only one combination may be
         // tried against it.
         if top_crc < 2 && total > 1 {
+            return None;
+        }
+        if total > STRONG_COMBINATIONS {
             return None;
         }
         let crcs: [Option<u8>; 2] = {
@@ -1267,6 +1319,9 @@ impl DecoderTrait for Decoder {
             };
         };
         let slot = stream.push_frame(seq, value, obs.at);
+        if value & 0x100 == 0 {
+            self.note_framed(index, seq);
+        }
         if value < 0x80 {
             useful |= self.vote_field(index, seq, value);
         } else if let Some(anchor) = self.find_anchor(index, seq, value) {

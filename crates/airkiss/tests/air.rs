@@ -247,3 +247,79 @@ fn the_phones_own_broadcasts_do_not_shift_the_count() {
     });
     assert!(decoded >= 27, "only {decoded}/30 decoded in 6 rounds");
 }
+
+/// The two air copies of one datagram are one event at the phone: a broadcast of the phone's own
+/// heard as data inside a group, with the group's last frame lost in both copies, reads the same
+/// wrong group twice. Here the inserted value is chosen so that the shifted group passes its
+/// 7-bit CRC (the decoder once took it from that one round and released a wrong password): a
+/// group is taken from one round only when it was heard framed (its index header, exactly its
+/// bytes, the next header), otherwise from two rounds.
+#[test]
+fn a_group_shifted_in_both_copies_of_one_round_is_never_taken() {
+    const SSID: &[u8] = b"Living room ";
+    const PASSWORD: &[u8] = b"s3cret pass!";
+    let e = Encoder::new(&Config::new(SSID, PASSWORD, 0x5a)).expect("valid");
+    // Group 1 is "et p": heard as "e", junk, "t", " " with "p" lost.
+    let group = e.sequence(1);
+    let sent = group.values();
+    let crc = |bytes: &[u8]| {
+        let mut c = wifiprov_sniff::Crc8::new();
+        c.update(&[1]);
+        c.update(bytes);
+        c.finish() & 0x7f
+    };
+    let junk = (0..=255u8)
+        .find(|&j| crc(&[b'e', j, b't', b' ']) == crc(b"et p"))
+        .expect("a value the 7-bit CRC misses exists");
+    let round: Vec<u16> = e
+        .cycle(Layout {
+            guide: 0,
+            magic: 0,
+            rounds: 1,
+        })
+        .collect();
+    let at = round
+        .windows(sent.len())
+        .position(|w| w == sent)
+        .expect("group 1 in the round");
+    let mut shifted = round.clone();
+    shifted.insert(at + 3, 0x100 | u16::from(junk));
+    let lost = at + 6; // "p", one place later now
+    let mut lengths: Vec<u16> = e
+        .cycle(Layout {
+            guide: 50,
+            magic: 20,
+            rounds: 0,
+        })
+        .collect();
+    let lost = lengths.len() + lost;
+    lengths.extend(&shifted);
+    let corrupted_end = lengths.len();
+    for _ in 0..4 {
+        lengths.extend(&round);
+    }
+    let air = Air {
+        gap_ms: 4,
+        ..Air::default()
+    };
+    let heard: Vec<Observation> = air
+        .transmit(&lengths)
+        .into_iter()
+        .filter(|o| o.at.as_millis() / air.gap_ms != lost as u64)
+        .collect();
+    let mut decoder = Decoder::default();
+    let mut done = None;
+    for o in &heard {
+        if decoder.feed(o) == Progress::Complete {
+            done = Some(o.at.as_millis() / air.gap_ms);
+            break;
+        }
+    }
+    let done = done.expect("decoded from the clean rounds");
+    let got = decoder.take().expect("result");
+    assert_exact(&got, SSID, PASSWORD, 0x5a, 0);
+    assert!(
+        done as usize >= corrupted_end,
+        "taken from the corrupted round"
+    );
+}
