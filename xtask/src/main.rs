@@ -44,7 +44,7 @@ fn main() -> Result<()> {
 
 /// Lab scenarios of the demo, one per method (and join backend): (method, scenario, the report
 /// check that says the phone got the confirmation).
-const LAB_DEMO: [(&str, &str, &str); 5] = [
+const LAB_DEMO: [(&str, &str, &str); 6] = [
     ("esptouch-v1", "esptouch-v1-basic", "device0_acked"),
     (
         "esptouch-v1/NM",
@@ -52,6 +52,7 @@ const LAB_DEMO: [(&str, &str, &str); 5] = [
         "device0_acked",
     ),
     ("airkiss", "airkiss-basic", "device0_acked"),
+    ("esptouch-v2", "esptouch-v2-basic", "device0_acked"),
     ("softap sec2", "softap-sec2", "client_saw_connected"),
     ("captive portal", "captive-portal", "browser_saw_connected"),
 ];

@@ -1,6 +1,6 @@
 //! Command-line arguments.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -219,33 +219,75 @@ pub(crate) struct EncodeArgs {
     /// The AP's BSSID, aa:bb:cc:dd:ee:ff.
     #[arg(long)]
     pub(crate) bssid: String,
-    /// The phone's IPv4 address (where the device sends its ack).
+    /// The phone's IP address: v1 sends the IPv4 address (where the device sends its ack); v2
+    /// sends only whether it is IPv4 or IPv6.
     #[arg(long)]
-    pub(crate) ip: Ipv4Addr,
-    /// Print the guide code line before the data cycle.
-    #[arg(long)]
+    pub(crate) ip: IpAddr,
+    /// Print the guide code line before the data cycle (v1).
+    #[arg(long, conflicts_with = "v2")]
     pub(crate) with_guide: bool,
-    /// Print a JSON object (guide, data_cycle, total_len) instead.
+    #[command(flatten)]
+    pub(crate) v2: V2Args,
+    /// The random bytes the v2 encoder consumes, hex, in the order of ../shared/vectors/README.md
+    /// (security 2: 20 IV bytes first; then one padding byte, 0..=126, per padding position of
+    /// each segment); default: from the OS.
+    #[arg(long, value_name = "HEX", requires = "v2")]
+    pub(crate) random_hex: Option<String>,
+    /// Print a JSON object (v1: guide, data_cycle, total_len; v2: header, groups, lengths)
+    /// instead.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// ESP-TOUCH v2 options of `esptouch encode` and `esptouch send`.
+#[derive(Debug, Args)]
+pub(crate) struct V2Args {
+    /// ESP-TOUCH v2 instead of v1.
+    #[arg(long)]
+    pub(crate) v2: bool,
+    /// AES-128 key: the 16 characters configured on the device (`esp_touch_v2_key`); password
+    /// and reserved data are then encrypted (v2).
+    #[arg(long, value_name = "KEY", requires = "v2")]
+    pub(crate) aes_key: Option<String>,
+    /// Security version with a key: 1 (zero IV, every v2 device) or 2 (random IV, ESP-IDF
+    /// SmartConfig 3.0.2 and later).
+    #[arg(long, value_name = "1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2), requires = "v2")]
+    pub(crate) security_ver: u8,
+    /// Reserved (custom) data for the device application, as text (at most 64 bytes; v2).
+    #[arg(
+        long,
+        value_name = "TEXT",
+        conflicts_with = "reserved_hex",
+        requires = "v2"
+    )]
+    pub(crate) reserved: Option<String>,
+    /// Reserved data as hex bytes (v2).
+    #[arg(long, value_name = "HEX", requires = "v2")]
+    pub(crate) reserved_hex: Option<String>,
+    /// The app port's index, 0..=3 (18266, 28266, 38266, 48266), which the device answers on
+    /// (v2; encode: default 0; send: default the first free port, as the reference app).
+    #[arg(long, value_name = "0-3", value_parser = clap::value_parser!(u8).range(0..=3), requires = "v2")]
+    pub(crate) port_mark: Option<u8>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct SendArgs {
     #[command(flatten)]
     pub(crate) credentials: Credentials,
+    #[command(flatten)]
+    pub(crate) v2: V2Args,
     /// The AP's BSSID; default: the BSSID the interface is associated with (via `iw`).
     #[arg(long)]
     pub(crate) bssid: Option<String>,
-    /// Send to multicast groups 234.n.n.n instead of broadcast.
-    #[arg(long)]
+    /// Send to multicast groups 234.n.n.n instead of broadcast (v1).
+    #[arg(long, conflicts_with = "v2")]
     pub(crate) multicast: bool,
     /// Stop after this many distinct devices acknowledged (0 = wait for the timeout).
     #[arg(long, default_value_t = 1)]
     pub(crate) devices: usize,
-    /// Give up after this many seconds (the reference app: 60, of which 45 sending).
-    #[arg(long, default_value_t = 60.0)]
-    pub(crate) timeout: f64,
+    /// Give up after this many seconds (the reference apps: v1 60, of which 45 sending; v2 90).
+    #[arg(long)]
+    pub(crate) timeout: Option<f64>,
     /// Network interface to send on; its IPv4 address is sent as the phone IP.
     #[arg(long)]
     pub(crate) iface: Option<String>,
@@ -269,6 +311,8 @@ pub(crate) enum Protocol {
     EsptouchV1,
     /// WeChat AirKiss.
     Airkiss,
+    /// ESP-TOUCH v2.
+    EsptouchV2,
 }
 
 #[derive(Debug, Args)]
@@ -296,6 +340,9 @@ pub(crate) struct DecodeArgs {
     /// Do not use beacons in the capture for scan-assisted completion.
     #[arg(long)]
     pub(crate) no_scan: bool,
+    /// ESP-TOUCH v2: the AES key (16 characters) to open encrypted passwords and reserved data.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) aes_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -305,6 +352,8 @@ pub(crate) enum Method {
     EsptouchV1,
     /// WeChat AirKiss.
     Airkiss,
+    /// ESP-TOUCH v2 (with --aes-key if the phone encrypts).
+    EsptouchV2,
     /// SoftAP: an AP of its own serving ESP-IDF protocomm over HTTP (and the captive portal).
     Softap,
 }
@@ -387,6 +436,11 @@ pub(crate) struct DeviceArgs {
     /// The form of the AirKiss ack (default byte).
     #[arg(long, value_enum, value_name = "FORM")]
     pub(crate) airkiss_ack: Option<AirkissAckArg>,
+    /// ESP-TOUCH v2: the device's AES key, 16 characters (ESP-IDF `esp_touch_v2_key`); without
+    /// it an encrypted provisioning is reported ("key needed") and not used. Prefer `aes_key` in
+    /// the 0600 configuration file: options are visible to other users in the process list.
+    #[arg(long, value_name = "KEY")]
+    pub(crate) aes_key: Option<String>,
     /// Keep running after a successful provisioning (listen again).
     #[arg(long)]
     pub(crate) keep_running: bool,

@@ -2,6 +2,7 @@
 
 use anyhow::{Context as _, Result};
 use serde_json::json;
+use wifiprov_esptouch::v2::Outcome;
 use wifiprov_transport::capture::FileCapture;
 use wifiprov_transport::front::{Decoded, Front, Method, Step};
 
@@ -40,6 +41,28 @@ pub(crate) fn result_json(decoded: &Decoded, frames_used: u32) -> serde_json::Va
             "ssid_from_scan": c.ssid_from_scan(),
             "frames_used": frames_used,
         }),
+        Decoded::EsptouchV2(d) => {
+            let c = &d.credentials;
+            json!({
+                "protocol": "esptouch-v2",
+                "ssid": text_or_null(d.ssid()),
+                "ssid_hex": to_hex(d.ssid()),
+                "password": text_or_null(c.password()),
+                "password_hex": to_hex(c.password()),
+                "reserved_hex": to_hex(c.reserved()),
+                "bssid": format_mac(&c.bssid()),
+                "bssid_verified": c.bssid_verified(),
+                "phone_mac": format_mac(&c.sender()),
+                "phone_ip_version": if c.is_ipv4() { "ipv4" } else { "ipv6" },
+                "channel": c.channel(),
+                "port_mark": c.port_mark(),
+                "encrypted": c.is_encrypted(),
+                "security_ver": c.security_version(),
+                "header_hex": to_hex(&c.header_bytes()),
+                "ssid_from_scan": d.ssid_from_scan(),
+                "frames_used": frames_used,
+            })
+        }
     }
 }
 
@@ -88,16 +111,56 @@ pub(crate) fn result_text(decoded: &Decoded, show_password: bool) -> String {
                 format_mac(&c.sender()),
             )
         }
+        Decoded::EsptouchV2(d) => {
+            let c = &d.credentials;
+            let password = if show_password {
+                display_bytes(c.password())
+            } else {
+                format!("({} bytes; --show-password to print)", c.password().len())
+            };
+            format!(
+                "protocol:  esptouch-v2{}\nssid:      {}{}\npassword:  {password}\nreserved:  {}\nbssid:     {}\nport mark: {}\nphone mac: {}",
+                if c.is_encrypted() {
+                    format!(" (AES, security {})", c.security_version())
+                } else {
+                    String::new()
+                },
+                display_bytes(d.ssid()),
+                if d.ssid_from_scan() {
+                    " (completed from a scan result)"
+                } else {
+                    ""
+                },
+                if c.reserved().is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    format!(
+                        "{} (hex {})",
+                        display_bytes(c.reserved()),
+                        to_hex(c.reserved())
+                    )
+                },
+                format_mac(&c.bssid()),
+                c.port_mark(),
+                format_mac(&c.sender()),
+            )
+        }
     }
 }
 
 pub(crate) fn run(args: &DecodeArgs) -> Result<()> {
     let methods: Vec<Method> = match args.protocol {
-        Protocol::Auto => vec![Method::EsptouchV1, Method::Airkiss],
+        Protocol::Auto => vec![Method::EsptouchV1, Method::Airkiss, Method::EsptouchV2],
         Protocol::EsptouchV1 => vec![Method::EsptouchV1],
         Protocol::Airkiss => vec![Method::Airkiss],
+        Protocol::EsptouchV2 => vec![Method::EsptouchV2],
     };
-    let mut front = Front::new(&methods, !args.no_scan);
+    let mut v2_config = wifiprov_esptouch::v2::DecoderConfig::default();
+    if let Some(key) = &args.aes_key {
+        v2_config.aes_key = Some(crate::esptouch_v2::parse_aes_key(key).context("--aes-key")?);
+    }
+    let mut front = Front::new(&methods, !args.no_scan).with_v2_config(v2_config);
+    let mut sealed = None;
     let mut result = None;
     let source = match (&args.pcap, &args.observations) {
         (Some(pcap), _) => {
@@ -105,18 +168,26 @@ pub(crate) fn run(args: &DecodeArgs) -> Result<()> {
                 .with_context(|| format!("cannot read capture {}", pcap.display()))?;
             for record in reader {
                 let record = record.with_context(|| format!("reading {}", pcap.display()))?;
-                if let Step::Complete(decoded) = front.feed_record(&record) {
-                    result = Some(decoded);
-                    break;
+                match front.feed_record(&record) {
+                    Step::Complete(decoded) => {
+                        result = Some(decoded);
+                        break;
+                    }
+                    Step::Sealed(outcome) => sealed = Some(outcome),
+                    _ => {}
                 }
             }
             pcap.display().to_string()
         }
         (None, Some(path)) => {
             for obs in crate::observations::read(path)? {
-                if let Step::Complete(decoded) = front.feed(&obs) {
-                    result = Some(decoded);
-                    break;
+                match front.feed(&obs) {
+                    Step::Complete(decoded) => {
+                        result = Some(decoded);
+                        break;
+                    }
+                    Step::Sealed(outcome) => sealed = Some(outcome),
+                    _ => {}
                 }
             }
             path.display().to_string()
@@ -131,6 +202,20 @@ pub(crate) fn run(args: &DecodeArgs) -> Result<()> {
             print!("{report}");
         }
     }
+    if let (None, Some(outcome)) = (&result, &sealed) {
+        let wrong = matches!(outcome, Outcome::KeyWrong(_));
+        return Err(NothingFound(format!(
+            "ESP-TOUCH v2 from {} for SSID {}: the password is encrypted, {}",
+            format_mac(&outcome.sender()),
+            display_bytes(outcome.ssid()),
+            if wrong {
+                "and the key given (--aes-key) is wrong: it does not open the data"
+            } else {
+                "key needed: give the device's AES key with --aes-key"
+            }
+        ))
+        .into());
+    }
     let Some(decoded) = result else {
         return Err(NothingFound(format!(
             "no {} credentials found in {source} ({} data frames read; try --explain)",
@@ -138,6 +223,7 @@ pub(crate) fn run(args: &DecodeArgs) -> Result<()> {
                 Protocol::Auto => "provisioning",
                 Protocol::EsptouchV1 => "ESP-TOUCH v1",
                 Protocol::Airkiss => "AirKiss",
+                Protocol::EsptouchV2 => "ESP-TOUCH v2",
             },
             front.frames()
         ))
@@ -148,6 +234,7 @@ pub(crate) fn run(args: &DecodeArgs) -> Result<()> {
         // figure the reference decoder's "complete after" count compares with).
         Decoded::EsptouchV1(_) => front.frames_used(),
         Decoded::Airkiss(_) => front.stats(Method::Airkiss).observations,
+        Decoded::EsptouchV2(_) => front.stats(Method::EsptouchV2).used,
     };
     if args.json {
         println!("{}", result_json(&decoded, frames_used));

@@ -33,6 +33,7 @@ struct FileConfig {
     hook: Option<String>,
     ack: Option<bool>,
     airkiss_ack: Option<AirkissAckArg>,
+    aes_key: Option<String>,
     keep_running: Option<bool>,
     // SoftAP
     ap_iface: Option<String>,
@@ -90,6 +91,7 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>, FileConfig
         .filter_map(|m| match m {
             MethodArg::EsptouchV1 => Some(Method::EsptouchV1),
             MethodArg::Airkiss => Some(Method::Airkiss),
+            MethodArg::EsptouchV2 => Some(Method::EsptouchV2),
             MethodArg::Softap => None,
         })
         .collect();
@@ -134,6 +136,10 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>, FileConfig
         None | Some(AirkissAckArg::Byte) => AirkissAck::Byte,
         Some(AirkissAckArg::EspIdf) => AirkissAck::EspIdf,
     };
+    if let Some(key) = args.aes_key.as_deref().or(file.aes_key.as_deref()) {
+        config.esptouch_v2.aes_key =
+            Some(crate::esptouch_v2::parse_aes_key(key).context("--aes-key")?);
+    }
     config.once = !(args.keep_running || file.keep_running.unwrap_or(false));
     config.mac = args
         .mac
@@ -185,9 +191,21 @@ fn event_value(event: &Event, started: Instant) -> Value {
             "bssid": decoded.bssid().map(|b| format_mac(&b)),
             "phone_ip": match decoded {
                 Decoded::EsptouchV1(c) => Some(Ipv4Addr::from(c.phone_ip()).to_string()),
-                Decoded::Airkiss(_) => None,
+                Decoded::Airkiss(_) | Decoded::EsptouchV2(_) => None,
             },
-            "random": match decoded { Decoded::Airkiss(c) => Some(c.random()), Decoded::EsptouchV1(_) => None }}),
+            "random": match decoded { Decoded::Airkiss(c) => Some(c.random()), _ => None },
+            // ESP-TOUCH v2: the application's reserved data (e.g. a binding token) and the app port.
+            "reserved_hex": match decoded { Decoded::EsptouchV2(c) => Some(to_hex(c.credentials.reserved())), _ => None },
+            "port_mark": match decoded { Decoded::EsptouchV2(c) => Some(c.credentials.port_mark()), _ => None },
+            "encrypted": match decoded { Decoded::EsptouchV2(c) => Some(c.credentials.is_encrypted()), _ => None }}),
+        Event::Sealed {
+            key_wrong,
+            ssid,
+            sender,
+        } => json!({
+            "event": if *key_wrong { "key_wrong" } else { "key_needed" }, "t_ms": t_ms,
+            "method": "esptouch-v2", "ssid": text_or_null(ssid), "ssid_hex": to_hex(ssid),
+            "sender": format_mac(sender)}),
         Event::Joining { ssid } => {
             json!({"event": "joining", "t_ms": t_ms, "ssid": text_or_null(ssid), "ssid_hex": to_hex(ssid)})
         }
@@ -254,6 +272,20 @@ fn event_text(event: &Event) -> Option<String> {
             method_name(decoded),
             display_bytes(decoded.ssid()),
             decoded.password().len()
+        ),
+        Event::Sealed {
+            key_wrong,
+            ssid,
+            sender,
+        } => format!(
+            "ESP-TOUCH v2 from {} for SSID {} is encrypted and {}; not provisioned, listening on",
+            format_mac(sender),
+            display_bytes(ssid),
+            if *key_wrong {
+                "the configured key (aes_key) does not open it: key wrong"
+            } else {
+                "no key is configured: key needed (aes_key / --aes-key)"
+            }
         ),
         Event::Joining { ssid } => format!("joining {}", display_bytes(ssid)),
         Event::Joined { ip } => format!("joined with address {ip}"),

@@ -1,5 +1,7 @@
 //! `wifiprov esptouch encode|send`.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use anyhow::{Context as _, Result};
 use serde_json::json;
 use wifiprov_esptouch::v1::{Config, Encoder};
@@ -7,9 +9,12 @@ use wifiprov_esptouch::v1::{Config, Encoder};
 use crate::NothingFound;
 use crate::args::{EncodeArgs, EsptouchCommand, SendArgs};
 use crate::output::{credential_bytes, format_mac, parse_mac};
+use wifiprov_sniff::Mac;
 
 pub(crate) fn run(command: EsptouchCommand) -> Result<()> {
     match command {
+        EsptouchCommand::Encode(args) if args.v2.v2 => crate::esptouch_v2::encode(&args),
+        EsptouchCommand::Send(args) if args.v2.v2 => crate::esptouch_v2::send(&args),
         EsptouchCommand::Encode(args) => encode(&args),
         EsptouchCommand::Send(args) => send(&args),
     }
@@ -18,7 +23,10 @@ pub(crate) fn run(command: EsptouchCommand) -> Result<()> {
 fn encode(args: &EncodeArgs) -> Result<()> {
     let (ssid, password) = credential_bytes(&args.credentials)?;
     let bssid = parse_mac(&args.bssid).context("--bssid")?;
-    let config = Config::new(&ssid, &password, bssid, args.ip.octets());
+    let IpAddr::V4(ip) = args.ip else {
+        anyhow::bail!("--ip: ESP-TOUCH v1 sends an IPv4 address (IPv6 needs --v2)");
+    };
+    let config = Config::new(&ssid, &password, bssid, ip.octets());
     let encoder = Encoder::new(&config).context("cannot encode these credentials")?;
     let cycle: Vec<u16> = encoder.data_cycle().collect();
     if args.json {
@@ -51,13 +59,10 @@ fn associated_bssid(iface: &str) -> Option<[u8; 6]> {
     parse_mac(line.split_whitespace().nth(2)?).ok()
 }
 
-fn send(args: &SendArgs) -> Result<()> {
-    use std::net::Ipv4Addr;
-    use std::sync::atomic::Ordering;
-    use std::time::Duration;
-    use wifiprov_transport::udp::{self, Destination, SendEvent, V1SendOptions};
-
-    let (ssid, password) = credential_bytes(&args.credentials)?;
+/// The phone's side of the network: the interface to send on, its IPv4 address (or `--ip`) and
+/// the BSSID (`--bssid`, or the one the interface is associated with).
+pub(crate) fn phone_network(args: &SendArgs) -> Result<(Option<String>, Option<Ipv4Addr>, Mac)> {
+    use wifiprov_transport::udp;
     let (iface, iface_ip) = match &args.iface {
         Some(name) => (Some(name.clone()), udp::interface_ipv4(name).ok()),
         None => match udp::default_ipv4() {
@@ -69,10 +74,6 @@ fn send(args: &SendArgs) -> Result<()> {
             Err(e) => return Err(e).context("choosing the phone's interface"),
         },
     };
-    let phone_ip = args
-        .ip
-        .or(iface_ip)
-        .context("no IPv4 address to announce as the phone IP: give --ip or --iface")?;
     let bssid = match &args.bssid {
         Some(text) => parse_mac(text).context("--bssid")?,
         None => match iface.as_deref().and_then(associated_bssid) {
@@ -85,6 +86,18 @@ fn send(args: &SendArgs) -> Result<()> {
             }
         },
     };
+    Ok((iface, args.ip.or(iface_ip), bssid))
+}
+
+fn send(args: &SendArgs) -> Result<()> {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+    use wifiprov_transport::udp::{self, Destination, SendEvent, V1SendOptions};
+
+    let (ssid, password) = credential_bytes(&args.credentials)?;
+    let (_, phone_ip, bssid) = phone_network(args)?;
+    let phone_ip =
+        phone_ip.context("no IPv4 address to announce as the phone IP: give --ip or --iface")?;
     let encoder = Encoder::new(&Config::new(&ssid, &password, bssid, phone_ip.octets()))
         .context("cannot encode these credentials")?;
     if !password.is_empty() {
@@ -99,7 +112,7 @@ fn send(args: &SendArgs) -> Result<()> {
             Destination::Address(args.dest.unwrap_or(Ipv4Addr::BROADCAST))
         },
         iface: args.iface.clone(),
-        timeout: Duration::from_secs_f64(args.timeout.max(0.0)),
+        timeout: Duration::from_secs_f64(args.timeout.unwrap_or(60.0).max(0.0)),
         devices: args.devices,
         ..V1SendOptions::for_encoder(&encoder)
     };
@@ -162,7 +175,10 @@ fn send(args: &SendArgs) -> Result<()> {
         return Err(NothingFound(if interrupted {
             "interrupted before any device acknowledged".to_owned()
         } else {
-            format!("no device acknowledged within {} s", args.timeout)
+            format!(
+                "no device acknowledged within {} s",
+                args.timeout.unwrap_or(60.0)
+            )
         })
         .into());
     }

@@ -9,6 +9,7 @@ mod args;
 mod decode;
 mod device;
 mod esptouch;
+mod esptouch_v2;
 mod observations;
 mod output;
 mod softap;

@@ -9,9 +9,14 @@
 //! | [`v1::Encoder`] | phone: guide code and the DataCode length stream, byte-identical to EsptouchForAndroid |
 //! | [`v1::Decoder`] | device: learns the per-stream overhead, votes CRC-checked bytes across rounds and copies |
 //! | [`v1::Ack`] | the device's 11-byte acknowledgement to UDP 18266 |
+//! | [`v2::Encoder`] | phone: v2 header, body groups (7-bit/8-bit, optional AES-128-CBC) and one pass of lengths |
+//! | [`v2::Decoder`] | device: learns the overhead from sync/count pairs, votes 6-bit planes per group across passes and copies, opens encrypted data with the configured key |
+//! | [`v2::Ack`] | the device's 7-byte response (port mark, station MAC) to UDP 18266 + 10000·mark |
 //!
-//! This crate does no I/O (no sockets, no clock, no randomness): see `wifiprov-transport` for the
-//! sender, the ack listener and capture. It is `no_std` and its decoder needs no heap.
+//! This crate does no I/O (no sockets, no clock, no randomness: the v2 encoder takes its IV and
+//! padding bytes from a caller's [`v2::Randomness`]): see `wifiprov-transport` for the sender, the
+//! ack listener and capture. It is `no_std`; neither encoders nor decoders need a heap. v2
+//! encryption uses the RustCrypto `aes` block cipher.
 //!
 //! Features: `std` (implements `std::error::Error` through `thiserror`).
 //!
@@ -51,3 +56,4 @@
 extern crate std;
 
 pub mod v1;
+pub mod v2;

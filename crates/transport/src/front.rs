@@ -5,7 +5,7 @@
 //! results for scan-assisted completion.
 
 use wifiprov_airkiss::decoder as airkiss;
-use wifiprov_esptouch::v1;
+use wifiprov_esptouch::{v1, v2};
 use wifiprov_sniff::{Decoder as _, Mac, Observation, Progress, Stats};
 
 use crate::capture::Record;
@@ -17,6 +17,8 @@ pub enum Method {
     EsptouchV1,
     /// WeChat AirKiss.
     Airkiss,
+    /// ESP-TOUCH v2.
+    EsptouchV2,
 }
 
 impl Method {
@@ -26,7 +28,33 @@ impl Method {
         match self {
             Self::EsptouchV1 => "esptouch-v1",
             Self::Airkiss => "airkiss",
+            Self::EsptouchV2 => "esptouch-v2",
         }
+    }
+}
+
+/// ESP-TOUCH v2 credentials, with the SSID from a scan when the phone sent none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct V2Decoded {
+    /// What the decoder verified (and opened, if encrypted).
+    pub credentials: v2::Credentials,
+    scan_ssid: Option<([u8; 32], u8)>,
+}
+
+impl V2Decoded {
+    /// The SSID: sent by the phone, or (when it sent none) the scanned SSID of the BSSID.
+    #[must_use]
+    pub fn ssid(&self) -> &[u8] {
+        match &self.scan_ssid {
+            Some((bytes, len)) => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            None => self.credentials.ssid(),
+        }
+    }
+
+    /// True if the SSID came from a scan result.
+    #[must_use]
+    pub const fn ssid_from_scan(&self) -> bool {
+        self.scan_ssid.is_some()
     }
 }
 
@@ -37,6 +65,8 @@ pub enum Decoded {
     EsptouchV1(v1::Credentials),
     /// AirKiss credentials (with the random byte for the ack).
     Airkiss(airkiss::Credentials),
+    /// ESP-TOUCH v2 credentials (with reserved data and the port mark for the ack).
+    EsptouchV2(V2Decoded),
 }
 
 impl Decoded {
@@ -46,6 +76,7 @@ impl Decoded {
         match self {
             Self::EsptouchV1(_) => Method::EsptouchV1,
             Self::Airkiss(_) => Method::Airkiss,
+            Self::EsptouchV2(_) => Method::EsptouchV2,
         }
     }
 
@@ -55,6 +86,7 @@ impl Decoded {
         match self {
             Self::EsptouchV1(c) => c.ssid(),
             Self::Airkiss(c) => c.ssid(),
+            Self::EsptouchV2(c) => c.ssid(),
         }
     }
 
@@ -64,6 +96,7 @@ impl Decoded {
         match self {
             Self::EsptouchV1(c) => c.password(),
             Self::Airkiss(c) => c.password(),
+            Self::EsptouchV2(c) => c.credentials.password(),
         }
     }
 
@@ -73,15 +106,24 @@ impl Decoded {
         match self {
             Self::EsptouchV1(c) => c.channel(),
             Self::Airkiss(c) => c.channel(),
+            Self::EsptouchV2(c) => c.credentials.channel(),
         }
     }
 
-    /// The BSSID the phone named, if the method carries one (AirKiss does not).
+    /// The BSSID the phone named, if the method carries one (AirKiss does not; ESP-TOUCH v2
+    /// sends its CRC-8, checked against the frames' BSSID).
     #[must_use]
     pub const fn bssid(&self) -> Option<Mac> {
         match self {
             Self::EsptouchV1(c) => Some(c.bssid()),
             Self::Airkiss(_) => None,
+            Self::EsptouchV2(c) => {
+                if c.credentials.bssid_verified() {
+                    Some(c.credentials.bssid())
+                } else {
+                    None
+                }
+            }
         }
     }
 
@@ -91,6 +133,7 @@ impl Decoded {
         match self {
             Self::EsptouchV1(c) => c.sender(),
             Self::Airkiss(c) => c.sender(),
+            Self::EsptouchV2(c) => c.credentials.sender(),
         }
     }
 }
@@ -132,6 +175,10 @@ pub enum Step {
     },
     /// A verified result.
     Complete(Decoded),
+    /// ESP-TOUCH v2 decoded, but its password and reserved data are encrypted and the configured
+    /// key is missing ([`v2::Outcome::KeyNeeded`]) or does not open them
+    /// ([`v2::Outcome::KeyWrong`]). Reported once per sender and header; the decoder listens on.
+    Sealed(v2::Outcome),
 }
 
 /// The decoders of the enabled methods, fed together.
@@ -139,6 +186,9 @@ pub enum Step {
 pub struct Front {
     esptouch_v1: Option<v1::Decoder>,
     airkiss: Option<airkiss::Decoder>,
+    esptouch_v2: Option<v2::Decoder>,
+    /// The last sealed v2 result reported (sender, header), not to report it again.
+    sealed: Option<(Mac, [u8; 6])>,
     frames: u64,
     networks: Vec<(Vec<u8>, Mac)>,
     use_scan: bool,
@@ -155,10 +205,23 @@ impl Front {
             airkiss: methods
                 .contains(&Method::Airkiss)
                 .then(airkiss::Decoder::default),
+            esptouch_v2: methods
+                .contains(&Method::EsptouchV2)
+                .then(v2::Decoder::default),
+            sealed: None,
             frames: 0,
             networks: Vec::new(),
             use_scan,
         }
+    }
+
+    /// Configures the ESP-TOUCH v2 decoder (e.g. with the device's AES key); it starts over.
+    #[must_use]
+    pub fn with_v2_config(mut self, config: v2::DecoderConfig) -> Self {
+        if self.esptouch_v2.is_some() {
+            self.esptouch_v2 = Some(v2::Decoder::new(config));
+        }
+        self
     }
 
     /// Feeds one capture record.
@@ -214,6 +277,47 @@ impl Front {
                 progress => step = step.or(Self::step(Method::Airkiss, progress)),
             }
         }
+        if let Some(d) = self.esptouch_v2.as_mut() {
+            match d.feed(obs) {
+                Progress::Complete => match d.take() {
+                    Some(v2::Outcome::Credentials(credentials)) => {
+                        let scan_ssid = if credentials.ssid_missing() {
+                            self.networks
+                                .iter()
+                                .find(|(_, b)| *b == credentials.bssid())
+                                .and_then(|(ssid, _)| {
+                                    let mut bytes = [0u8; 32];
+                                    let len = u8::try_from(ssid.len()).ok().filter(|&l| l <= 32)?;
+                                    bytes.get_mut(..ssid.len())?.copy_from_slice(ssid);
+                                    Some((bytes, len))
+                                })
+                        } else {
+                            None
+                        };
+                        return Step::Complete(Decoded::EsptouchV2(V2Decoded {
+                            credentials,
+                            scan_ssid,
+                        }));
+                    }
+                    Some(outcome) => {
+                        // Listen on: the phone may be restarted with the right key.
+                        d.reset();
+                        let key = match &outcome {
+                            v2::Outcome::KeyNeeded(s) | v2::Outcome::KeyWrong(s) => {
+                                (s.sender(), s.header_bytes())
+                            }
+                            other => (other.sender(), [0; 6]),
+                        };
+                        if self.sealed != Some(key) {
+                            self.sealed = Some(key);
+                            return Step::Sealed(outcome);
+                        }
+                    }
+                    None => {}
+                },
+                progress => step = step.or(Self::step(Method::EsptouchV2, progress)),
+            }
+        }
         step
     }
 
@@ -241,6 +345,10 @@ impl Front {
             .as_ref()
             .is_some_and(|d| d.locked().is_some())
             || self.airkiss.as_ref().is_some_and(|d| d.locked().is_some())
+            || self
+                .esptouch_v2
+                .as_ref()
+                .is_some_and(|d| d.locked().is_some())
     }
 
     /// Data frames fed.
@@ -261,6 +369,7 @@ impl Front {
         match method {
             Method::EsptouchV1 => self.esptouch_v1.as_ref().map(|d| d.stats()),
             Method::Airkiss => self.airkiss.as_ref().map(|d| d.stats()),
+            Method::EsptouchV2 => self.esptouch_v2.as_ref().map(|d| d.stats()),
         }
         .unwrap_or_default()
     }

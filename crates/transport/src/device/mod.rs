@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use wifiprov_esptouch::v1;
+use wifiprov_esptouch::{v1, v2};
 use wifiprov_sniff::Mac;
 use wifiprov_sniff::hop::{Hopper, Tune};
 
@@ -80,6 +80,9 @@ pub struct Config {
     pub ack_options: AckOptions,
     /// The form of the AirKiss ack.
     pub airkiss_ack: AirkissAck,
+    /// The ESP-TOUCH v2 decoder's settings, with the device's AES key if the phone encrypts
+    /// (`esp_touch_v2_key`; its `Debug` never shows the key).
+    pub esptouch_v2: v2::DecoderConfig,
     /// MAC to announce in the ack (default: the interface's).
     pub mac: Option<Mac>,
     /// IPv4 to announce (default: the interface's after joining).
@@ -107,6 +110,7 @@ impl Config {
             ack: true,
             ack_options: AckOptions::default(),
             airkiss_ack: AirkissAck::Byte,
+            esptouch_v2: v2::DecoderConfig::default(),
             mac: None,
             ip: None,
             once: true,
@@ -139,6 +143,17 @@ pub enum Event {
         have: u16,
         /// Units needed.
         need: Option<u16>,
+    },
+    /// ESP-TOUCH v2 credentials arrived encrypted and could not be opened: no key is configured
+    /// (`key_wrong` false) or the configured key is not the phone's (`key_wrong` true). Not
+    /// provisioned; listening goes on.
+    Sealed {
+        /// The configured key does not open the data (else: no key configured).
+        key_wrong: bool,
+        /// The SSID (never encrypted).
+        ssid: Vec<u8>,
+        /// The phone.
+        sender: Mac,
     },
     /// Verified credentials (the event carries no password).
     Credentials {
@@ -363,6 +378,10 @@ pub fn run(
             ssid_hex: hex(decoded.ssid()),
             password_hex: hex(decoded.password()),
             bssid: decoded.bssid().map(|b| format_mac(&b)),
+            reserved_hex: match &decoded {
+                Decoded::EsptouchV2(c) => Some(hex(c.credentials.reserved())),
+                _ => None,
+            },
         })?;
         let (ip, joined_after) = if wireless {
             events(&Event::Joining {
@@ -417,7 +436,7 @@ fn sniff(
     events: &mut impl FnMut(&Event),
 ) -> Result<(Decoded, Option<Duration>), DaemonError> {
     let mut capture = LiveCapture::open(&config.iface, Duration::from_millis(20))?;
-    let mut front = Front::new(&config.methods, true);
+    let mut front = Front::new(&config.methods, true).with_v2_config(config.esptouch_v2);
     let mut hopper = Hopper::new(
         &config.channels,
         u64::try_from(config.dwell.as_millis()).unwrap_or(100),
@@ -458,6 +477,18 @@ fn sniff(
         };
         match front.feed_record(&record) {
             Step::Complete(decoded) => return Ok((decoded, lock_after)),
+            Step::Sealed(outcome) => {
+                events(&Event::Sealed {
+                    key_wrong: matches!(outcome, v2::Outcome::KeyWrong(_)),
+                    ssid: outcome.ssid().to_vec(),
+                    sender: outcome.sender(),
+                });
+                // Hop again: another phone (or this one, restarted with the key) may come.
+                if hopping && !front.is_locked() {
+                    hopper.unlock(capture.now());
+                    lock_after = None;
+                }
+            }
             Step::Locked {
                 method,
                 channel,
@@ -614,6 +645,25 @@ fn acknowledge(
                     });
                 }
             }
+        }
+        Decoded::EsptouchV2(decoded) => {
+            // ESP-IDF: port mark and station MAC, broadcast to 18266 + 10000 x mark, 30 x 100 ms.
+            let mac = config
+                .mac
+                .or_else(|| radio::mac_address(&config.iface))
+                .unwrap_or([0; 6]);
+            let ack = v2::Ack::new(decoded.credentials.port_mark(), mac);
+            let options = AckOptions {
+                iface: radio::is_wireless(&config.iface)
+                    .then(|| config.iface.clone())
+                    .or_else(|| config.ack_options.iface.clone()),
+                ..config.ack_options.clone()
+            };
+            crate::udp::v2::send_ack(&ack, &options)?;
+            events(&Event::AckSent {
+                phone: Ipv4Addr::BROADCAST,
+                rounds: options.rounds,
+            });
         }
     }
     Ok(())

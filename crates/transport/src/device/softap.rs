@@ -523,6 +523,7 @@ pub fn run(
                     ssid_hex: hex(&credentials.ssid),
                     password_hex: hex(&credentials.passphrase),
                     bssid: credentials.bssid.map(|b| format_mac(&b)),
+                    reserved_hex: None,
                 })?;
                 let target = scanned.iter().find(|e| e.ssid == credentials.ssid).cloned();
                 let outcome = if joining {

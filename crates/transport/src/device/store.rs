@@ -18,6 +18,9 @@ pub struct Stored {
     pub password_hex: String,
     /// BSSID named by the phone, if any.
     pub bssid: Option<String>,
+    /// ESP-TOUCH v2 reserved (custom) data for the application, hex (absent for other methods).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserved_hex: Option<String>,
 }
 
 /// Store failure.
@@ -128,10 +131,12 @@ mod tests {
             ssid_hex: "41".into(),
             password_hex: "42".into(),
             bssid: None,
+            reserved_hex: None,
         };
         store.save(&first).expect("save");
         let second = Stored {
             ssid_hex: "4343".into(),
+            reserved_hex: Some("6465".into()),
             ..first.clone()
         };
         store.save(&second).expect("save");

@@ -45,6 +45,8 @@
 //! # Ok::<(), udp::UdpError>(())
 //! ```
 
+pub mod v2;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
