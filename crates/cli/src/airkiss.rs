@@ -66,8 +66,14 @@ fn send(args: &AirkissSendArgs) -> Result<()> {
     if let Some(dest) = args.dest {
         options.destination = dest;
     }
+    if !crate::output::credential_bytes(&args.credentials)?
+        .1
+        .is_empty()
+    {
+        crate::esptouch_v2::warn_unencrypted("AirKiss");
+    }
     eprintln!(
-        "airkiss: sending to {}:{} (random byte {random}); AirKiss sends the password in a form any sniffer in range can read",
+        "airkiss: sending to {}:{} (random byte {random})",
         options.destination, options.port
     );
     let stop = crate::stop_flag();

@@ -101,9 +101,7 @@ fn send(args: &SendArgs) -> Result<()> {
     let encoder = Encoder::new(&Config::new(&ssid, &password, bssid, phone_ip.octets()))
         .context("cannot encode these credentials")?;
     if !password.is_empty() {
-        eprintln!(
-            "warning: ESP-TOUCH v1 sends the password in a form any sniffer in radio range can decode (CVE-2020-12702)"
-        );
+        crate::esptouch_v2::warn_unencrypted("ESP-TOUCH v1 (CVE-2020-12702)");
     }
     let options = V1SendOptions {
         destination: if args.multicast {

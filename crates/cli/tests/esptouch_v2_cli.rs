@@ -185,6 +185,19 @@ fn decode_recovers_every_v2_capture() {
             assert_eq!(v["header_hex"], expect["header_hex"]);
             assert!(v["frames_used"].as_u64().unwrap_or(0) > 0);
         }
+        // --explain shows the v2 decoder's view (streams, header shape, group map).
+        let o = wifiprov(&[
+            "decode",
+            "--pcap",
+            pcap.to_str().expect("utf-8 path"),
+            "--protocol",
+            "esptouch-v2",
+            "--explain",
+        ]);
+        let text = stdout(&o);
+        assert!(text.contains("ESP-TOUCH v2 decoder"), "{text}");
+        assert!(text.contains("header: SSID"), "{text}");
+        assert!(text.contains("groups (#"), "{text}");
     }
 }
 
@@ -273,4 +286,43 @@ fn encrypted_data_needs_the_right_key_and_never_yields_garbage() {
     assert!(stderr(&o).contains("wrong"), "{}", stderr(&o));
     assert!(stdout(&o).is_empty(), "no credentials printed");
     let _ = std::fs::remove_file(&file);
+}
+
+/// `esptouch send --v2` over loopback: without a key it warns that the password goes out
+/// readable, with one it does not; no device answers, so it ends with "nothing found" (3) after
+/// its timeout and reports the app port's mark.
+#[test]
+fn send_v2_warns_without_a_key_and_times_out_cleanly() {
+    let base = [
+        "esptouch",
+        "send",
+        "--v2",
+        "--ssid",
+        "HomeNet",
+        "--password",
+        "correct horse battery",
+        "--bssid",
+        "24:0a:c4:77:00:01",
+        "--ip",
+        "127.0.0.1",
+        "--dest",
+        "127.0.0.1",
+        "--timeout",
+        "1.6",
+        "--json",
+    ];
+    let o = wifiprov(&base);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("any sniffer"), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["protocol"], "esptouch-v2");
+    assert_eq!(v["encrypted"], false);
+    assert!(v["port_mark"].as_u64().is_some_and(|m| m <= 3), "{v}");
+    let mut keyed = base.to_vec();
+    keyed.extend(["--aes-key", "0123456789abcdef"]);
+    let o = wifiprov(&keyed);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("any sniffer"), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["encrypted"], true);
 }

@@ -210,3 +210,81 @@ fn list(indices: &[usize]) -> String {
     }
     parts.join(", ")
 }
+
+/// What the ESP-TOUCH v2 decoder saw: streams and their overheads, the lock, the header (lengths,
+/// flags, group count) and per group slot whether its planes are complete (no data values).
+#[must_use]
+pub fn esptouch_v2(decoder: &wifiprov_esptouch::v2::Decoder, frames_read: u64) -> String {
+    use wifiprov_esptouch::v2::GroupState;
+    use wifiprov_sniff::Decoder as _;
+    let mut out = String::new();
+    let stats = decoder.stats();
+    let _ = writeln!(out, "ESP-TOUCH v2 decoder");
+    let _ = writeln!(
+        out,
+        "  frames read {frames_read}, observations {}, used {}, ignored {}, retries {}, duplicates {}",
+        stats.observations, stats.used, stats.ignored, stats.retries, stats.duplicates
+    );
+    for s in decoder.streams() {
+        let _ = writeln!(
+            out,
+            "  stream {} via {} ({:?}{}{}): {} frames, {} sync/count pairs, {} symbols, overhead {}",
+            crate::device::format_mac(&s.source),
+            crate::device::format_mac(&s.bssid),
+            s.direction,
+            if s.qos { ", QoS" } else { "" },
+            if s.protected { ", protected" } else { "" },
+            s.frames,
+            s.syncs,
+            s.symbols,
+            s.overhead
+                .map_or_else(|| "not confirmed".to_owned(), |o| o.to_string())
+        );
+    }
+    match decoder.locked() {
+        Some((sender, bssid, channel)) => {
+            let _ = writeln!(
+                out,
+                "  locked on {} via {} (channel {channel})",
+                crate::device::format_mac(&sender),
+                crate::device::format_mac(&bssid)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  no sync/count pair confirmed (no lock)");
+        }
+    }
+    match decoder.header() {
+        Some(h) => {
+            let _ = writeln!(
+                out,
+                "  header: SSID {} bytes, password {} bytes, reserved {} bytes, security {}, port mark {}, {} groups",
+                h.ssid_len,
+                h.password_len,
+                h.reserved_len,
+                h.security,
+                h.port_mark,
+                decoder
+                    .group_count()
+                    .map_or_else(|| "?".to_owned(), |n| n.to_string())
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  header not decoded yet");
+        }
+    }
+    if let Some(n) = decoder.group_count() {
+        let map: String = (0..usize::from(n))
+            .map(|slot| match decoder.group_state(slot) {
+                Some(GroupState::Known(_)) => '#',
+                Some(GroupState::Partial { heard, .. }) if heard > 0 => '~',
+                _ => '.',
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  groups (# planes complete, ~ partial, . nothing; slot 0 = header): {map}"
+        );
+    }
+    out
+}

@@ -391,6 +391,9 @@ impl Front {
         if let Some(d) = &self.airkiss {
             out.push_str(&crate::explain::airkiss(d, self.frames));
         }
+        if let Some(d) = &self.esptouch_v2 {
+            out.push_str(&crate::explain::esptouch_v2(d, self.frames));
+        }
         out
     }
 
