@@ -105,6 +105,24 @@ impl Air {
     /// (e.g. `01:00:5e:..` for multicast). Observation `at` is the datagram's index × `gap_ms`.
     #[must_use]
     pub fn transmit_to(&self, datagrams: &[(u16, Mac)]) -> Vec<Observation> {
+        let slots: Vec<u64> = (0..datagrams.len() as u64)
+            .map(|i| i * self.gap_ms)
+            .collect();
+        self.transmit_slots(datagrams, &slots)
+    }
+
+    /// Like [`transmit`](Self::transmit), with each datagram's sending time in milliseconds
+    /// (`(at, len)` in sending order, e.g. a sender's real schedule with its pauses and
+    /// slow-downs); `gap_ms` is not used. Reordering swaps datagrams, not their time slots.
+    #[must_use]
+    pub fn transmit_at(&self, timed: &[(u64, u16)]) -> Vec<Observation> {
+        let datagrams: Vec<(u16, Mac)> = timed.iter().map(|&(_, l)| (l, [0xff; 6])).collect();
+        let slots: Vec<u64> = timed.iter().map(|&(at, _)| at).collect();
+        self.transmit_slots(&datagrams, &slots)
+    }
+
+    /// Transmits `datagrams`, the i-th one sent at `slots[i]` ms.
+    fn transmit_slots(&self, datagrams: &[(u16, Mac)], slots: &[u64]) -> Vec<Observation> {
         let mut rng = StdRng::seed_from_u64(self.seed);
         let mut order: Vec<(u16, Mac)> = datagrams.to_vec();
         let mut i = 0;
@@ -118,8 +136,7 @@ impl Air {
         }
         let mut out = Vec::with_capacity(order.len() * 2);
         let (mut phone_seq, mut ap_seq) = (rng.gen_range(0..4096u16), rng.gen_range(0..4096u16));
-        let mut at = 0u64;
-        for &(len, destination) in &order {
+        for (&(len, destination), &at) in order.iter().zip(slots) {
             while rng.gen_bool((self.noise / (1.0 + self.noise)).clamp(0.0, 1.0)) {
                 out.push(self.foreign(&mut rng, at));
             }
@@ -142,7 +159,6 @@ impl Air {
                 &mut phone_seq,
                 &mut ap_seq,
             );
-            at += self.gap_ms;
         }
         out
     }
@@ -251,6 +267,16 @@ mod tests {
         assert_eq!(obs[1].direction, Direction::FromAp);
         assert_eq!(obs[1].source, PHONE);
         assert_eq!(obs[2].sequence, obs[0].sequence.map(|s| (s + 1) & 0xfff));
+    }
+
+    #[test]
+    fn timed_datagrams_keep_their_times_and_untimed_ones_their_gaps() {
+        let obs = Air::default().transmit_at(&[(1000, 100), (1300, 101), (1315, 102)]);
+        let at: Vec<u64> = obs.iter().map(|o| o.at.as_millis()).collect();
+        assert_eq!(at, [1000, 1001, 1300, 1301, 1315, 1316]);
+        assert_eq!(obs[2].len, 101 + 76);
+        let obs = Air::default().transmit(&[100, 101]);
+        assert_eq!(obs[2].at.as_millis(), 8);
     }
 
     #[test]

@@ -245,13 +245,18 @@ pub fn esptouch_v2(decoder: &wifiprov_esptouch::v2::Decoder, frames_read: u64) -
         Some((sender, bssid, channel)) => {
             let _ = writeln!(
                 out,
-                "  locked on {} via {} (channel {channel})",
+                "  locked on {} via {} (channel {channel}){}",
                 crate::device::format_mac(&sender),
-                crate::device::format_mac(&bssid)
+                crate::device::format_mac(&bssid),
+                if decoder.is_provisional() {
+                    ", provisionally: the overhead is not confirmed yet"
+                } else {
+                    ""
+                }
             );
         }
         None => {
-            let _ = writeln!(out, "  no sync/count pair confirmed (no lock)");
+            let _ = writeln!(out, "  no lock");
         }
     }
     match decoder.header() {

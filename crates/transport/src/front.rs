@@ -321,6 +321,17 @@ impl Front {
         step
     }
 
+    /// Lets time-based decisions happen when no frame arrives (a silent channel): an ESP-TOUCH
+    /// v2 provisional lock runs out, an idle lock is released. Call it when a capture read times
+    /// out, with the capture's clock.
+    pub fn tick(&mut self, now: wifiprov_sniff::Instant) {
+        if let Some(d) = self.esptouch_v2.as_mut()
+            && d.poll_timeout().is_some_and(|t| now >= t)
+        {
+            d.handle_timeout(now);
+        }
+    }
+
     fn step(method: Method, progress: Progress) -> Step {
         match progress {
             Progress::Locked {
@@ -401,5 +412,39 @@ impl Front {
     #[must_use]
     pub const fn esptouch_v1(&self) -> Option<&v1::Decoder> {
         self.esptouch_v1.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wifiprov_sniff::Instant;
+
+    /// A provisional ESP-TOUCH v2 lock (body frames heard, overhead not confirmed) holds the
+    /// channel, and runs out through `tick` on a silent channel.
+    #[test]
+    fn a_provisional_v2_lock_runs_out_on_a_silent_channel() {
+        let (phone, ap) = ([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 0xaa]);
+        let mut random = || 5u8;
+        let encoder = v2::Encoder::new(
+            &v2::Config::new(b"HomeNet", b"correct horse battery", ap),
+            &mut random,
+        )
+        .expect("valid");
+        let mut front = Front::new(&[Method::EsptouchV2], false);
+        // Body group 0 only (marker x3 and planes), as a hopping device hears it mid-pass.
+        let body = encoder.lengths().get(12..23).expect("a body group");
+        let mut at = 0;
+        for (i, &len) in body.iter().enumerate() {
+            at = 15 * i as u64;
+            let mut obs = Observation::new(Instant::from_millis(at), len + 76, phone, ap);
+            obs.sequence = Some(100 + i as u16);
+            let _ = front.feed(&obs);
+        }
+        assert!(front.is_locked(), "provisionally locked");
+        front.tick(Instant::from_millis(at + 100));
+        assert!(front.is_locked(), "still within the provisional time");
+        front.tick(Instant::from_millis(at + 60_000));
+        assert!(!front.is_locked(), "ran out without frames");
     }
 }

@@ -8,13 +8,34 @@
 //!    differ by 24..=64 are a sync/count pair with O = smaller − 1048 and N = difference − 23.
 //!    O is confirmed when the same (O, N) was seen rising (sync → count) *and* falling
 //!    (count → sync), i.e. three frames `L M L` or `M L M`. A data plane followed by the next
-//!    pass's sync can look like a rising pair, never like a falling one.
-//! 2. **Lock.** The first sender with a confirmed stream that sends a sync or count is locked on
-//!    ([`Progress::Locked`]); other senders are ignored until the lock idles out, so two phones
-//!    never mix. Both air copies (ToDS, FromDS) of the locked sender vote into the same tables.
-//! 3. **Positions.** Each stream places its frames by 802.11 sequence number (arrival order when
+//!    pass's sync can look like a rising pair, never like a falling one. O can also be proven
+//!    by group CRCs (see 2), and a pass start still corrects an O proven that way.
+//! 2. **Fast lock.** A pass start is 60 ms of frames every pass (2.5 s for N = 15), so a device
+//!    hopping channels at 100 ms dwell hears one only by luck (6 to 84 s in the lab). Body
+//!    traffic is heard in any dwell: five frames in a row of one stream (six if three of them
+//!    are marker copies; at least three planes) that fit the body layout under one O in range,
+//!    the copies of a marker `128 + j` equal and planes `(i << 7) | 64 | d` in order, take a
+//!    *provisional* lock ([`Progress::Locked`], [`Decoder::is_provisional`]) that keeps the
+//!    hopper on the channel. Each whole body group then heard on the sender's streams (a marker
+//!    copy and eight planes in a row) is checked under every O that fits it (at most 40), as a
+//!    7-bit group (6-bit CRC in plane 7) or an 8-bit one (CRC-8 in byte 5); the O under which
+//!    the most distinct groups check, at least two and more than under any other, is the
+//!    stream's (a wrong O passes one group in about 50; under it no header or other group
+//!    would check). That, or the sender's pass start, confirms the lock, usually within half a
+//!    second, and the stream's last twelve frames, heard before O was known, are replayed. A
+//!    provisional lock not confirmed within [`DecoderConfig::provisional_timeout_ms`] (6 s:
+//!    two passes of N = 15, or five groups at the slow pace of 100 ms a datagram) is dropped, so
+//!    hopping resumes, and its sender may not take another for as long (twice as long after a
+//!    second in a row, up to eight times).
+//! 3. **Lock.** The first sender with a confirmed stream that sends a sync or count (or body
+//!    traffic that fits its O) is locked on ([`Progress::Locked`]); other senders are ignored
+//!    until the lock idles out, so two phones never mix. A provisional lock holds no
+//!    votes: a confirmed lock of another sender takes it over, and nothing takes over a
+//!    confirmed lock. Both air copies (ToDS, FromDS) of the locked sender vote into the same
+//!    tables.
+//! 4. **Positions.** Each stream places its frames by 802.11 sequence number (arrival order when
 //!    there is none): retries and duplicates are dropped, and a lost frame leaves a visible gap.
-//! 4. **Layout.** Every symbol has a fixed offset in the pass (sync 0/2, count 1/3, header plane
+//! 5. **Layout.** Every symbol has a fixed offset in the pass (sync 0/2, count 1/3, header plane
 //!    i at 4 + i, body group j's marker copies and planes after it). Each stream follows the
 //!    pass from symbol to symbol: the next symbol must sit exactly as far from the last one as
 //!    their offsets differ, give or take the foreign frames heard in between (the phone's own
@@ -26,12 +47,12 @@
 //!    dropped. Because a marker's three copies look alike, the last plane of a group is
 //!    confirmed only by the first plane of the next group; the last plane of the last group is
 //!    voted at once. Without sequence numbers only the order is checked, which is weaker.
-//! 5. **Votes.** Each plane of each group keeps up to four candidate values with counts. A plane
+//! 6. **Votes.** Each plane of each group keeps up to four candidate values with counts. A plane
 //!    is known when one value has at least [`DecoderConfig::min_votes`] votes (default 2: two
 //!    passes, or both air copies of one pass) and strictly more than any other; a group's six
 //!    bytes are rebuilt once all eight planes are known. Votes survive across passes because a
 //!    group's CRC does not cover its number. The count datagram is voted the same way.
-//! 6. **Completion.** The header group must pass its CRC-8 and [`Header::parse`]; it decides the
+//! 7. **Completion.** The header group must pass its CRC-8 and [`Header::parse`]; it decides the
 //!    layout (which groups are 7-bit or 8-bit, where each segment starts), and 1 + body groups
 //!    must equal the voted N. Every body group must pass its CRC (CRC-8 for 8-bit groups, the low
 //!    6 bits for 7-bit groups), every "encoded" flag must agree with the bytes, and H3 must be
@@ -45,9 +66,12 @@
 //!
 //! # Calling order
 //!
-//! `new` → `feed` per frame (stop hopping on [`Progress::Locked`]; [`Decoder::locked`] says where)
-//! → on [`Progress::Complete`], `take`. The introspection methods ([`Decoder::streams`],
-//! [`Decoder::group_state`], [`Decoder::header`]) may be called any time.
+//! `new` → `feed` per frame (stop hopping on [`Progress::Locked`]; [`Decoder::locked`] says
+//! where, and hopping resumes once it is `None`) → on [`Progress::Complete`], `take`. A lock runs
+//! out on the observations' clock in `feed`; when no frames come, call
+//! [`Decoder::handle_timeout`] at [`Decoder::poll_timeout`]. The introspection methods
+//! ([`Decoder::streams`], [`Decoder::group_state`], [`Decoder::header`],
+//! [`Decoder::is_provisional`]) may be called any time.
 
 use wifiprov_sniff::{
     Decoder as DecoderTrait, Direction, Instant, Mac, Observation, Progress, Stats, crc8,
@@ -73,6 +97,18 @@ const RESTART: u32 = 64;
 /// An anchor older than this many positions is forgotten.
 const STALE: u32 = 48;
 const MAX_BODY: usize = (MAX_GROUPS - 1) * 6;
+/// Raw frames kept per stream for the fast lock: a whole body group and a marker copy more.
+const RAW: usize = 12;
+/// Frames of body traffic in a row that take a provisional lock, at least three of them planes
+/// (so a window of five may hold two marker copies, one of six all three).
+const SIGNATURE: usize = 5;
+const SIGNATURE_PLANES: usize = 3;
+/// Frames of one body group: three marker copies, then planes 0..=7.
+const BODY_CYCLE: usize = 11;
+/// Whole groups heard before the overhead was known, kept per stream as overhead proofs.
+const PROOFS: usize = 4;
+/// Senders kept from a provisional lock after theirs ran out.
+const BANS: usize = 4;
 
 /// Tuning of the decoder.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -91,6 +127,12 @@ pub struct DecoderConfig {
     /// Votes a plane value needs (default 2; 1 decodes one clean copy of one pass but lets a
     /// single corrupted plane through a 7-bit group's 6-bit CRC with probability 1/64).
     pub min_votes: u8,
+    /// How long a provisional lock (taken on body traffic before the overhead is confirmed)
+    /// holds the channel unconfirmed, and how long its sender may not take another one after it
+    /// ran out (doubling for each one in a row, up to 8 times; default 6000 ms). 0 turns the
+    /// fast lock off: the decoder then locks only on the start of a pass, which a hopping device
+    /// hears late (see the module documentation).
+    pub provisional_timeout_ms: u64,
 }
 
 impl Default for DecoderConfig {
@@ -102,6 +144,7 @@ impl Default for DecoderConfig {
             aes_key: None,
             verify_bssid: true,
             min_votes: 2,
+            provisional_timeout_ms: 6_000,
         }
     }
 }
@@ -124,6 +167,7 @@ impl core::fmt::Debug for DecoderConfig {
             .field("aes_key", &self.aes_key.map(|_| "<redacted>"))
             .field("verify_bssid", &self.verify_bssid)
             .field("min_votes", &self.min_votes)
+            .field("provisional_timeout_ms", &self.provisional_timeout_ms)
             .finish()
     }
 }
@@ -481,6 +525,15 @@ struct Stream {
     /// The last plane of the previous group, followed by a marker whose copy number is still
     /// uncertain: voted when the first plane of the new group fits exactly.
     closing: Option<Heard>,
+    /// The newest frames as (position, raw length), each in slot `position % RAW`: the fast
+    /// lock reads body traffic from them before the overhead is known, and they are replayed
+    /// once it is.
+    raw: [Option<(u32, u16)>; RAW],
+    /// Whole groups heard before the overhead was known, with the overheads their CRC checks
+    /// under.
+    proofs: [Option<Proof>; PROOFS],
+    /// The overhead was proven by group CRCs, not by a pass start (which may still correct it).
+    proven: bool,
     frames: u32,
     syncs: u32,
     symbols: u32,
@@ -510,6 +563,9 @@ const EMPTY_STREAM: Stream = Stream {
     tentative: false,
     unconfirmed: None,
     closing: None,
+    raw: [None; RAW],
+    proofs: [None; PROOFS],
+    proven: false,
     frames: 0,
     syncs: 0,
     symbols: 0,
@@ -620,11 +676,173 @@ impl Stream {
             pair.falling = true;
         }
         *entry = Some(pair);
-        if pair.rising && pair.falling && self.overhead.is_none() {
-            self.overhead = Some(overhead);
-            return Some(count);
+        if pair.rising && pair.falling {
+            if self.overhead.is_none() || (self.proven && self.overhead != Some(overhead)) {
+                self.overhead = Some(overhead);
+                self.proven = false;
+                return Some(count);
+            }
+            if self.overhead == Some(overhead) {
+                self.proven = false;
+            }
         }
         None
+    }
+
+    fn remember(&mut self, position: u32, len: u16) {
+        if let Some(slot) = self.raw.get_mut(position as usize % RAW) {
+            *slot = Some((position, len));
+        }
+    }
+
+    /// The raw length of the frame at `position`, if it is still kept.
+    fn raw_at(&self, position: u32) -> Option<u16> {
+        self.raw
+            .get(position as usize % RAW)
+            .copied()
+            .flatten()
+            .filter(|&(p, _)| p == position)
+            .map(|(_, len)| len)
+    }
+
+    /// Whether the frames in a row ending at `position` are a stretch of body traffic under
+    /// some overhead in range (`known`, if the stream knows its own): three copies of one
+    /// marker, planes 0..=7, the next marker's copies, and so on, from any place in that cycle
+    /// (the fast lock). It takes [`SIGNATURE`] frames or one more, at least
+    /// [`SIGNATURE_PLANES`] of them planes: a length repeated three times is common in other
+    /// traffic, a plane fits its band of 64 lengths (about 1 in 25) only if the overhead agrees
+    /// with every other frame's.
+    fn signature(&self, position: u32, config: &DecoderConfig, known: Option<u16>) -> bool {
+        let allowed = known.map_or(overhead_range(config), |o| (i32::from(o), i32::from(o)));
+        let mut window = [0u16; SIGNATURE + 1];
+        let mut heard = 0;
+        for (back, len) in (0..=SIGNATURE as u32).rev().zip(window.iter_mut()) {
+            if let Some(l) = self.raw_at(position.wrapping_sub(back)) {
+                *len = l;
+                heard += 1;
+            } else {
+                // Only the newest frames in a row count.
+                heard = 0;
+            }
+        }
+        (SIGNATURE..=heard.min(SIGNATURE + 1)).any(|frames| {
+            let window = window.get(window.len() - frames..).unwrap_or(&[]);
+            (0..BODY_CYCLE).any(|phase| {
+                let mut range = allowed;
+                let (mut marker, mut planes) = (None, 0);
+                for (k, &len) in window.iter().enumerate() {
+                    let class = (phase + k) % BODY_CYCLE;
+                    if class < 3 {
+                        // One group's copies (a window never reaches the next group's).
+                        if marker.is_some_and(|m| m != len) {
+                            return false;
+                        }
+                        marker = Some(len);
+                    } else {
+                        planes += 1;
+                    }
+                    match intersect(range, band(class, len)) {
+                        Some(r) => range = r,
+                        None => return false,
+                    }
+                }
+                planes >= SIGNATURE_PLANES
+            })
+        })
+    }
+
+    /// Whether the frames in a row ending at `position` are a whole body group (a marker copy,
+    /// then planes 0..=7), and under which overheads its CRC checks; returns the overhead once
+    /// it is the only one under which the most distinct groups, at least two, check.
+    ///
+    /// Under a wrong overhead every plane value is off by the same amount and a group checks
+    /// by chance (about 1 in 50, as a 7-bit or an 8-bit group), so two distinct groups both
+    /// checking under one wrong overhead, and better than under any other, is a rare accident;
+    /// it costs time, not a wrong result (no header or other group checks under it), until the
+    /// next pass start corrects the overhead.
+    fn prove(&mut self, position: u32, config: &DecoderConfig) -> Option<u16> {
+        let mut planes = [0u16; 8];
+        for (back, len) in (0..8u32).rev().zip(planes.iter_mut()) {
+            *len = self.raw_at(position.wrapping_sub(back))?;
+        }
+        let marker = self.raw_at(position.wrapping_sub(8))?;
+        // The other copies, where heard, are the same marker.
+        if [9u32, 10].iter().any(|&back| {
+            self.raw_at(position.wrapping_sub(back))
+                .is_some_and(|l| l != marker)
+        }) {
+            return None;
+        }
+        let mut range = intersect(overhead_range(config), band(0, marker))?;
+        for (i, &len) in planes.iter().enumerate() {
+            range = intersect(range, band(3 + i, len))?;
+        }
+        // At most 40 overheads: the marker's band.
+        let mut mask = 0u64;
+        for (k, overhead) in (range.0..=range.1).enumerate().take(64) {
+            let mut bits = [0u8; 8];
+            for (i, (b, &len)) in bits.iter_mut().zip(&planes).enumerate() {
+                *b = (i32::from(len) - overhead - 128 * i as i32 - 64) as u8 & 63;
+            }
+            if group_checks(&bits) {
+                mask |= 1 << k;
+            }
+        }
+        let proof = Proof {
+            marker,
+            base: range.0 as u16,
+            mask,
+            age: self.frames,
+        };
+        let slot = self
+            .proofs
+            .iter()
+            .position(|p| p.is_some_and(|p| p.marker == marker))
+            .or_else(|| self.proofs.iter().position(Option::is_none))
+            .or_else(|| {
+                self.proofs
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, p)| p.map_or(0, |p| p.age))
+                    .map(|(i, _)| i)
+            });
+        if let Some(entry) = slot.and_then(|i| self.proofs.get_mut(i)) {
+            *entry = Some(proof);
+        }
+        let (mut best, mut best_count, mut tie) = (None, 0usize, false);
+        let low = self.proofs.iter().flatten().map(|p| p.base).min()?;
+        let high = self
+            .proofs
+            .iter()
+            .flatten()
+            .map(|p| p.base.saturating_add(63))
+            .max()?;
+        for overhead in low..=high {
+            let count = self
+                .proofs
+                .iter()
+                .flatten()
+                .filter(|p| p.checks(overhead))
+                .count();
+            if count > best_count {
+                (best, best_count, tie) = (Some(overhead), count, false);
+            } else if count == best_count {
+                tie = true;
+            }
+        }
+        let overhead = best.filter(|_| best_count >= 2 && !tie)?;
+        self.overhead = Some(overhead);
+        self.proven = true;
+        Some(overhead)
+    }
+
+    /// Forgets where the pass was (the overhead changed).
+    fn restart_follow(&mut self) {
+        self.chain = None;
+        self.group = None;
+        self.junk = 0;
+        self.tentative = false;
+        self.drop_unconfirmed();
     }
 
     /// How a symbol with pass offsets `base + k` (bit k of `mask`) at `position` continues the
@@ -880,6 +1098,60 @@ fn pass_len(n: u8) -> u16 {
     12 + 11 * u16::from(n.saturating_sub(1))
 }
 
+/// The configured overheads (lowest, highest).
+fn overhead_range(config: &DecoderConfig) -> (i32, i32) {
+    (
+        i32::from(config.min_overhead),
+        i32::from(config.max_overhead),
+    )
+}
+
+/// The overheads (lowest, highest) under which the raw length `len` has place `class` in a body
+/// group: 0..=2 a marker copy (128..=167), 3 + i plane i (128·i + 64 ..= 128·i + 127).
+fn band(class: usize, len: u16) -> (i32, i32) {
+    let len = i32::from(len);
+    if class < 3 {
+        let marker = i32::from(MARKER_BASE);
+        (len - marker - 39, len - marker)
+    } else {
+        let floor = (class as i32 - 3) * 128 + 64;
+        (len - floor - 63, len - floor)
+    }
+}
+
+fn intersect(a: (i32, i32), b: (i32, i32)) -> Option<(i32, i32)> {
+    let range = (a.0.max(b.0), a.1.min(b.1));
+    (range.0 <= range.1).then_some(range)
+}
+
+/// True if the plane values `bits` of one group pass its CRC as a 7-bit group (6-bit CRC in
+/// plane 7) or as an 8-bit group (CRC-8 in byte 5): which one it is, only the header tells.
+fn group_checks(bits: &[u8; 8]) -> bool {
+    let bytes = bytes_of_planes(bits);
+    let [b0, b1, b2, b3, b4, b5] = bytes;
+    let [.., crc6] = *bits;
+    crc8(&[b0, b1, b2, b3, b4]) == b5 || crc8(&bytes.map(|b| b & 0x7f)) & 0x3f == crc6
+}
+
+/// A whole body group heard before the overhead was known: bit k of `mask` is set if its CRC
+/// checks under overhead `base + k`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Proof {
+    /// The raw marker length: the same group under any overhead.
+    marker: u16,
+    base: u16,
+    mask: u64,
+    age: u32,
+}
+
+impl Proof {
+    fn checks(self, overhead: u16) -> bool {
+        overhead
+            .checked_sub(self.base)
+            .is_some_and(|k| k < 64 && self.mask >> k & 1 == 1)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fit {
     /// Fits; the bits of the new symbol's offsets that do.
@@ -990,6 +1262,19 @@ struct Lock {
     bssid: Mac,
     channel: u8,
     last_useful: Instant,
+    /// A provisional lock (no stream of the sender has a confirmed overhead yet) is dropped
+    /// at this instant.
+    provisional_until: Option<Instant>,
+}
+
+/// A sender whose provisional lock ran out may not take another one before `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ban {
+    source: Mac,
+    bssid: Mac,
+    until: Instant,
+    /// Provisional locks that ran out in a row before this one (the ban doubles each time).
+    strikes: u8,
 }
 
 /// What a normalised length means.
@@ -1017,6 +1302,7 @@ pub struct Decoder {
     config: DecoderConfig,
     streams: [Stream; MAX_STREAMS],
     lock: Option<Lock>,
+    bans: [Option<Ban>; BANS],
     groups: [Group; SLOTS],
     count: Votes,
     dirty: bool,
@@ -1039,6 +1325,7 @@ impl Decoder {
             config,
             streams: [EMPTY_STREAM; MAX_STREAMS],
             lock: None,
+            bans: [None; BANS],
             groups: [Group::default(); SLOTS],
             count: Votes::default(),
             dirty: false,
@@ -1054,10 +1341,98 @@ impl Decoder {
         &self.config
     }
 
-    /// The sender locked on, its BSSID and channel.
+    /// The sender locked on, its BSSID and channel (provisional locks included: stay on the
+    /// channel while this is `Some`).
     #[must_use]
     pub fn locked(&self) -> Option<(Mac, Mac, u8)> {
         self.lock.map(|l| (l.source, l.bssid, l.channel))
+    }
+
+    /// True while the lock is provisional: taken on body traffic, the sender's overhead not
+    /// confirmed yet (it is dropped at [`Self::poll_timeout`] unless confirmed by then).
+    #[must_use]
+    pub fn is_provisional(&self) -> bool {
+        self.lock.is_some_and(|l| l.provisional_until.is_some())
+    }
+
+    /// When the lock runs out if nothing more is heard: a provisional lock's deadline, or the
+    /// idle timeout of a confirmed one. `None` without a lock.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.lock.map(|l| {
+            l.provisional_until.unwrap_or_else(|| {
+                Instant::from_millis(
+                    l.last_useful
+                        .as_millis()
+                        .saturating_add(self.config.idle_timeout_ms)
+                        .saturating_add(1),
+                )
+            })
+        })
+    }
+
+    /// Drops a lock whose time ran out by `now` ([`Decoder::feed`] does this too, on the
+    /// observation's clock): call it at [`Self::poll_timeout`] when no frames come.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(lock) = self.lock else {
+            return;
+        };
+        match lock.provisional_until {
+            Some(until) if now >= until => {
+                self.ban(lock.source, lock.bssid, now);
+                self.release_lock();
+            }
+            Some(_) => {}
+            None if now.millis_since(lock.last_useful) > self.config.idle_timeout_ms => {
+                self.release_lock();
+            }
+            None => {}
+        }
+    }
+
+    /// Keeps `source` (via `bssid`), whose provisional lock ran out, from taking another one for
+    /// the provisional timeout, twice that after a second one in a row, up to 8 times (a
+    /// stream that looks like body traffic but is not holds the channel a shrinking share of
+    /// the time).
+    fn ban(&mut self, source: Mac, bssid: Mac, now: Instant) {
+        let timeout = self.config.provisional_timeout_ms;
+        let mine = |b: &Option<Ban>| b.is_some_and(|b| b.source == source && b.bssid == bssid);
+        let slot = self
+            .bans
+            .iter()
+            .position(mine)
+            .or_else(|| self.bans.iter().position(Option::is_none))
+            .or_else(|| {
+                self.bans
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, b)| b.map(|b| b.until))
+                    .map(|(i, _)| i)
+            });
+        let Some(entry) = slot.and_then(|i| self.bans.get_mut(i)) else {
+            return;
+        };
+        // Strikes are forgotten once the last ban is long over.
+        let strikes = entry
+            .filter(|b| b.source == source && b.bssid == bssid)
+            .filter(|b| now.millis_since(b.until) <= timeout.saturating_mul(8))
+            .map_or(0, |b| b.strikes.saturating_add(1).min(3));
+        *entry = Some(Ban {
+            source,
+            bssid,
+            until: Instant::from_millis(
+                now.as_millis()
+                    .saturating_add(timeout.saturating_mul(1 << strikes)),
+            ),
+            strikes,
+        });
+    }
+
+    fn is_banned(&self, obs: &Observation) -> bool {
+        self.bans
+            .iter()
+            .flatten()
+            .any(|b| b.source == obs.source && b.bssid == obs.bssid && obs.at < b.until)
     }
 
     /// N (groups including the header), once the count datagram won its vote.
@@ -1174,9 +1549,80 @@ impl Decoder {
 
     fn release_lock(&mut self) {
         self.lock = None;
+        self.clear_votes();
+    }
+
+    fn clear_votes(&mut self) {
         self.groups = [Group::default(); SLOTS];
         self.count = Votes::default();
         self.dirty = false;
+    }
+
+    fn is_locked_on(&self, obs: &Observation) -> bool {
+        self.lock
+            .is_some_and(|l| l.source == obs.source && l.bssid == obs.bssid)
+    }
+
+    /// Locks on the sender of `obs`, provisionally until `provisional_until` if given. A
+    /// confirmed lock confirms a provisional one of the same sender and takes over one of
+    /// another sender (nothing was voted under it); nothing takes over a confirmed lock, so
+    /// two phones never mix.
+    fn lock_on(&mut self, obs: &Observation, provisional_until: Option<Instant>) -> Progress {
+        match self.lock.as_mut() {
+            Some(lock) if lock.source == obs.source && lock.bssid == obs.bssid => {
+                if provisional_until.is_none() && lock.provisional_until.is_some() {
+                    lock.provisional_until = None;
+                    lock.last_useful = obs.at;
+                }
+                return Progress::Ignored;
+            }
+            Some(lock) if lock.provisional_until.is_none() || provisional_until.is_some() => {
+                return Progress::Ignored;
+            }
+            Some(_) => self.release_lock(),
+            None => {}
+        }
+        self.lock = Some(Lock {
+            source: obs.source,
+            bssid: obs.bssid,
+            channel: obs.channel,
+            last_useful: obs.at,
+            provisional_until,
+        });
+        Progress::Locked {
+            channel: obs.channel,
+            sender: obs.source,
+            bssid: obs.bssid,
+        }
+    }
+
+    /// Feeds the raw frames kept before `position` of stream `index`, whose overhead just
+    /// became known, through the pass layout as if they had been heard with it.
+    fn replay(&mut self, index: usize, position: u32) {
+        for back in (1..RAW as u32).rev() {
+            let at = position.wrapping_sub(back);
+            let group_count = self.group_count();
+            let Some(stream) = self.streams.get_mut(index) else {
+                return;
+            };
+            let Some(len) = stream.raw_at(at) else {
+                continue;
+            };
+            let symbol = stream
+                .overhead
+                .and_then(|o| len.checked_sub(o))
+                .and_then(classify);
+            let (done, useful) = stream.follow(at, symbol, group_count);
+            for heard in done.into_iter().flatten() {
+                self.vote_plane(heard.slot, heard.plane, heard.bits);
+            }
+            if let Some(Symbol::Count(n)) = symbol {
+                self.vote_count(n);
+            }
+            if useful {
+                self.stats.used = self.stats.used.saturating_add(1);
+            }
+        }
     }
 
     /// Tries to complete from the current votes; stores the outcome when everything verifies.
@@ -1326,13 +1772,11 @@ impl DecoderTrait for Decoder {
         if self.complete {
             return Progress::Complete;
         }
-        if let Some(lock) = self.lock {
-            if obs.at.millis_since(lock.last_useful) > self.config.idle_timeout_ms {
-                self.release_lock();
-            }
-        }
+        self.handle_timeout(obs.at);
         let index = self.stream_index(obs);
         let config = self.config;
+        let fast = config.provisional_timeout_ms > 0;
+        let unlocked = self.lock.is_none();
         let Some(stream) = self.streams.get_mut(index) else {
             return self.ignore();
         };
@@ -1350,31 +1794,56 @@ impl DecoderTrait for Decoder {
             }
         };
         stream.frames = stream.frames.saturating_add(1);
+        stream.remember(position, obs.len);
+        let before = stream.overhead;
         let confirmed = stream.learn(position, obs.len, &config);
-        let symbol = stream
-            .overhead
+        let corrected = before.is_some() && stream.overhead != before;
+        if corrected {
+            stream.restart_follow();
+        }
+        let overhead = stream.overhead;
+        let signature = fast && unlocked && stream.signature(position, &config, stream.overhead);
+        let mut symbol = overhead
             .and_then(|o| obs.len.checked_sub(o))
             .and_then(classify);
-        if symbol.is_some() {
-            stream.symbols = stream.symbols.saturating_add(1);
+        if corrected && self.is_locked_on(obs) {
+            // A pass start corrected an overhead proven by group CRCs: what was voted under the
+            // old one is noise.
+            self.clear_votes();
         }
         let mut progress = Progress::Ignored;
-        if self.lock.is_none() && matches!(symbol, Some(Symbol::Sync | Symbol::Count(_))) {
-            self.lock = Some(Lock {
-                source: obs.source,
-                bssid: obs.bssid,
-                channel: obs.channel,
-                last_useful: obs.at,
-            });
-            progress = Progress::Locked {
-                channel: obs.channel,
-                sender: obs.source,
-                bssid: obs.bssid,
-            };
+        if matches!(symbol, Some(Symbol::Sync | Symbol::Count(_))) {
+            progress = self.lock_on(obs, None);
+        } else if signature && overhead.is_some() {
+            // A stream that knows its overhead locks for good on its own body traffic.
+            progress = self.lock_on(obs, None);
+        } else if signature && !self.is_banned(obs) {
+            let until = obs
+                .at
+                .as_millis()
+                .saturating_add(config.provisional_timeout_ms);
+            progress = self.lock_on(obs, Some(Instant::from_millis(until)));
         }
-        let locked_here = self
-            .lock
-            .is_some_and(|l| l.source == obs.source && l.bssid == obs.bssid);
+        let locked_here = self.is_locked_on(obs);
+        if locked_here && overhead.is_none() && fast {
+            let proven = self
+                .streams
+                .get_mut(index)
+                .and_then(|s| s.prove(position, &config));
+            if let Some(o) = proven {
+                if let Some(lock) = self.lock.as_mut() {
+                    lock.provisional_until = None;
+                    lock.last_useful = obs.at;
+                }
+                self.replay(index, position);
+                symbol = obs.len.checked_sub(o).and_then(classify);
+            }
+        }
+        if let Some(stream) = self.streams.get_mut(index) {
+            if symbol.is_some() {
+                stream.symbols = stream.symbols.saturating_add(1);
+            }
+        }
         if locked_here && symbol.is_none() {
             if let Some(stream) = self.streams.get_mut(index) {
                 let _ = stream.follow(position, None, None);
@@ -1899,5 +2368,241 @@ mod tests {
             [Some(10), None, None, None, None, None, None, None],
             "out of order"
         );
+    }
+
+    /// One pass of "HomeNet"/"correct horse battery" (N = 7: the header, 6 body groups).
+    fn pass() -> ([u16; 78], usize) {
+        let config = crate::v2::Config::new(b"HomeNet", b"correct horse battery", [9; 6]);
+        let mut seed = 7u8;
+        let mut random = || {
+            seed = seed.wrapping_mul(5).wrapping_add(3);
+            seed & 0x7f
+        };
+        let encoder = crate::v2::Encoder::new(&config, &mut random).expect("valid");
+        let mut out = [0u16; 78];
+        for (o, &l) in out.iter_mut().zip(encoder.lengths()) {
+            *o = l + 76;
+        }
+        (out, encoder.lengths().len())
+    }
+
+    fn heard(s: &mut Stream, lengths: &[u16], from: u32) {
+        for (i, &len) in lengths.iter().enumerate() {
+            s.remember(from + i as u32, len);
+        }
+    }
+
+    #[test]
+    fn every_stretch_of_body_traffic_is_a_signature() {
+        let (pass, n) = pass();
+        assert_eq!(n, 78);
+        let config = DecoderConfig::default();
+        // From the header's planes on (the count before them is no body traffic).
+        for end in 10..n {
+            let mut s = EMPTY_STREAM;
+            heard(&mut s, &pass[..=end], 0);
+            assert!(s.signature(end as u32, &config, None), "{end}");
+            assert!(s.signature(end as u32, &config, Some(76)), "{end}");
+            assert!(!s.signature(end as u32, &config, Some(77 + 64)), "{end}");
+        }
+        // A lost frame breaks the run.
+        let mut s = EMPTY_STREAM;
+        heard(&mut s, &pass[12..16], 0);
+        heard(&mut s, &pass[17..19], 5);
+        assert!(!s.signature(6, &config, None));
+    }
+
+    #[test]
+    fn a_repeated_length_needs_three_planes_to_be_a_signature() {
+        let config = DecoderConfig::default();
+        let (x, o) = (76 + 128 + 5, 76);
+        let mut s = EMPTY_STREAM;
+        heard(&mut s, &[400, x, x, x, o + 64 + 9, o + 192 + 33], 0);
+        assert!(!s.signature(5, &config, None), "two planes");
+        heard(&mut s, &[o + 320 + 60], 6);
+        assert!(s.signature(6, &config, Some(o)), "three planes");
+        // The planes must agree on the overhead: plane 2 of 60 under O = 76 is plane 2 of 0
+        // under 136, where the marker cannot be.
+        heard(&mut s, &[o + 320 + 60 + 61], 6);
+        assert!(!s.signature(6, &config, None));
+    }
+
+    #[test]
+    fn two_whole_groups_prove_the_overhead() {
+        let (pass, _) = pass();
+        let config = DecoderConfig::default();
+        let mut s = EMPTY_STREAM;
+        // Body groups 0 and 1 (offsets 12..=22 and 23..=33).
+        let mut proven = None;
+        for (i, &len) in pass.iter().enumerate().take(34).skip(12) {
+            s.remember(i as u32, len);
+            if let Some(o) = s.prove(i as u32, &config) {
+                proven = Some((i, o));
+                break;
+            }
+        }
+        assert_eq!(
+            proven,
+            Some((33, 76)),
+            "proven by the second group's last plane"
+        );
+        assert!(s.proven);
+        // One group alone never proves anything, however often it is heard.
+        let mut s = EMPTY_STREAM;
+        for round in 0..3u32 {
+            for (i, &len) in pass.iter().enumerate().take(23).skip(12) {
+                let at = round * 100 + i as u32;
+                s.remember(at, len);
+                assert_eq!(s.prove(at, &config), None);
+            }
+        }
+    }
+
+    #[test]
+    fn a_pass_start_corrects_a_proven_overhead_but_not_a_confirmed_one() {
+        let config = DecoderConfig::default();
+        for (proven, expected) in [(true, 76), (false, 90)] {
+            let mut s = Stream {
+                overhead: Some(90),
+                proven,
+                ..EMPTY_STREAM
+            };
+            for (i, len) in [1048u16, 1075, 1048].into_iter().enumerate() {
+                s.learn(i as u32, len + 76, &config);
+            }
+            assert_eq!(s.overhead, Some(expected));
+            assert!(!s.proven);
+        }
+    }
+
+    fn obs(at: u64, len: u16, source: Mac, sequence: u16) -> Observation {
+        let mut o = Observation::new(Instant::from_millis(at), len, source, [9; 6]);
+        o.sequence = Some(sequence);
+        o.channel = 6;
+        o
+    }
+
+    const PHONE: Mac = [2, 0, 0, 0, 0, 1];
+    const NOISE: Mac = [2, 0, 0, 0, 0, 2];
+
+    #[test]
+    fn body_traffic_locks_provisionally_and_group_crcs_confirm_it() {
+        let (pass, _) = pass();
+        let mut d = Decoder::default();
+        let mut locked_at = None;
+        for (i, &len) in pass.iter().enumerate().skip(12) {
+            let progress = d.feed(&obs(i as u64 * 15, len, PHONE, i as u16));
+            if matches!(progress, Progress::Locked { .. }) {
+                assert_eq!(locked_at, None, "locked twice");
+                locked_at = Some(i);
+            }
+            if i < 33 {
+                assert_eq!(d.is_provisional(), locked_at.is_some(), "{i}");
+            }
+        }
+        // Five frames of group 0 (three marker copies and two planes are not enough).
+        assert_eq!(locked_at, Some(17));
+        assert!(!d.is_provisional(), "confirmed by the group CRCs");
+        assert_eq!(d.locked(), Some((PHONE, [9; 6], 6)));
+        assert_eq!(d.streams().next().and_then(|s| s.overhead), Some(76));
+        // Groups 1.. were voted once (one copy of one pass): heard, not known.
+        assert!(matches!(
+            d.group_state(2),
+            Some(GroupState::Partial { heard: 8, .. })
+        ));
+    }
+
+    /// A marker triple and three planes under overhead 76, then junk: a signature, never a group.
+    fn noise_signature(d: &mut Decoder, at: u64, sequence: u16) -> Progress {
+        let mut progress = Progress::Ignored;
+        for (k, len) in [300u16, 209, 209, 209, 149, 268, 420, 77, 1500]
+            .into_iter()
+            .enumerate()
+        {
+            let p = d.feed(&obs(at + k as u64 * 15, len, NOISE, sequence + k as u16));
+            if matches!(p, Progress::Locked { .. }) {
+                progress = p;
+            }
+        }
+        progress
+    }
+
+    #[test]
+    fn an_unconfirmed_provisional_lock_runs_out_and_its_sender_waits_longer_each_time() {
+        let mut d = Decoder::default();
+        assert!(matches!(
+            noise_signature(&mut d, 0, 0),
+            Progress::Locked { .. }
+        ));
+        assert!(d.is_provisional());
+        // Locked at the seventh frame (90 ms: two marker copies and three planes).
+        assert_eq!(d.poll_timeout(), Some(Instant::from_millis(6_090)));
+        d.handle_timeout(Instant::from_millis(6_089));
+        assert!(d.locked().is_some());
+        d.handle_timeout(Instant::from_millis(6_090));
+        assert_eq!(d.locked(), None);
+        assert_eq!(d.poll_timeout(), None);
+        // Banned for 6 s (the signature at 11 990 ms), then 12 s after the next one ran out.
+        assert_eq!(noise_signature(&mut d, 11_900, 100), Progress::Ignored);
+        assert!(matches!(
+            noise_signature(&mut d, 12_100, 200),
+            Progress::Locked { .. }
+        ));
+        d.handle_timeout(Instant::from_millis(18_190));
+        assert_eq!(d.locked(), None);
+        assert_eq!(noise_signature(&mut d, 30_000, 300), Progress::Ignored);
+        assert!(matches!(
+            noise_signature(&mut d, 30_200, 400),
+            Progress::Locked { .. }
+        ));
+        // The deadline is on the observations' clock too.
+        let _ = d.feed(&obs(36_289, 400, NOISE, 500));
+        assert!(d.locked().is_some());
+        let _ = d.feed(&obs(36_290, 400, NOISE, 501));
+        assert_eq!(d.locked(), None);
+    }
+
+    #[test]
+    fn a_confirmed_lock_takes_over_a_provisional_one_never_the_reverse() {
+        let mut d = Decoder::default();
+        let _ = noise_signature(&mut d, 0, 0);
+        assert_eq!(d.locked().map(|l| l.0), Some(NOISE));
+        let mut taken = None;
+        for (i, len) in [1048u16, 1075, 1048].into_iter().enumerate() {
+            if let Progress::Locked { sender, .. } =
+                d.feed(&obs(200 + i as u64 * 15, len + 76, PHONE, i as u16))
+            {
+                taken = Some((i, sender));
+            }
+        }
+        assert_eq!(taken, Some((2, PHONE)));
+        assert!(!d.is_provisional());
+        assert_eq!(noise_signature(&mut d, 300, 100), Progress::Ignored);
+        assert_eq!(d.locked().map(|l| l.0), Some(PHONE));
+        // A provisional lock does not take over another provisional one either.
+        let mut d = Decoder::default();
+        let _ = noise_signature(&mut d, 0, 0);
+        let (pass, _) = pass();
+        for (i, &len) in pass.iter().enumerate().skip(12).take(8) {
+            assert!(!matches!(
+                d.feed(&obs(200 + i as u64 * 15, len, PHONE, i as u16)),
+                Progress::Locked { .. }
+            ));
+        }
+        assert_eq!(d.locked().map(|l| l.0), Some(NOISE));
+    }
+
+    #[test]
+    fn the_fast_lock_can_be_turned_off() {
+        let (pass, _) = pass();
+        let mut d = Decoder::new(DecoderConfig {
+            provisional_timeout_ms: 0,
+            ..DecoderConfig::default()
+        });
+        for (i, &len) in pass.iter().enumerate().skip(12) {
+            let _ = d.feed(&obs(i as u64 * 15, len, PHONE, i as u16));
+        }
+        assert_eq!(d.locked(), None);
+        assert_eq!(d.streams().next().and_then(|s| s.overhead), None);
     }
 }

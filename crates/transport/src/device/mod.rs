@@ -472,6 +472,8 @@ fn sniff(
                 capture.set_channel(channel);
             }
         }
+        // Time-based decoder decisions also happen on a silent channel (or one of beacons only).
+        front.tick(capture.now());
         let Some(record) = capture.next_record()? else {
             continue;
         };
