@@ -47,6 +47,13 @@
 //!    dropped. Because a marker's three copies look alike, the last plane of a group is
 //!    confirmed only by the first plane of the next group; the last plane of the last group is
 //!    voted at once. Without sequence numbers only the order is checked, which is weaker.
+//!    A datagram the phone itself drops (socket or queue) takes no sequence number, so the
+//!    layout no longer fits after it; beside the strict path a *loose* one attributes planes by
+//!    their own plane index to the group whose marker was heard twice in a row, while the indices
+//!    strictly increase and no other marker or sync/count comes between. Loose votes are kept
+//!    apart and decide a plane only when the strict votes do not, with at least three votes,
+//!    ahead of every other loose value, not contradicted by a strict vote, and the group's CRC
+//!    checking.
 //! 6. **Votes.** Each plane of each group keeps up to four candidate values with counts. A plane
 //!    is known when one value has at least [`DecoderConfig::min_votes`] votes (default 2: two
 //!    passes, or both air copies of one pass) and strictly more than any other; a group's six
@@ -534,6 +541,8 @@ struct Stream {
     proofs: [Option<Proof>; PROOFS],
     /// The overhead was proven by group CRCs, not by a pass start (which may still correct it).
     proven: bool,
+    /// The group being heard by markers and plane order alone (see [`Stream::loosely`]).
+    loose: Option<Loose>,
     frames: u32,
     syncs: u32,
     symbols: u32,
@@ -566,6 +575,7 @@ const EMPTY_STREAM: Stream = Stream {
     raw: [None; RAW],
     proofs: [None; PROOFS],
     proven: false,
+    loose: None,
     frames: 0,
     syncs: 0,
     symbols: 0,
@@ -838,6 +848,7 @@ impl Stream {
 
     /// Forgets where the pass was (the overhead changed).
     fn restart_follow(&mut self) {
+        self.loose = None;
         self.chain = None;
         self.group = None;
         self.junk = 0;
@@ -896,6 +907,57 @@ impl Stream {
     fn drop_unconfirmed(&mut self) {
         self.unconfirmed = None;
         self.closing = None;
+    }
+
+    /// Attributes a symbol by what it says alone, for the loose votes: after two marker copies of
+    /// group j in a row (two header symbols for the header), planes belong to j while their
+    /// indices strictly increase and no other marker or header symbol intervenes. This survives
+    /// datagrams the phone dropped before they got a sequence number (the layout no longer fits
+    /// after them), but not a foreign plane-shaped frame in the right order: loose votes count
+    /// only where the layout gave no value, and only in a group whose CRC then checks (see
+    /// [`Group::refresh`]).
+    fn loosely(&mut self, position: u32, symbol: Option<Symbol>) -> Option<Heard> {
+        if let Some(l) = self.loose {
+            let step = position.wrapping_sub(l.position);
+            if step >= 1 << 31 {
+                // Behind the last symbol (a late frame).
+                return None;
+            }
+            if step > STALE {
+                self.loose = None;
+            }
+        }
+        let named = match symbol? {
+            Symbol::Sync | Symbol::Count(_) => 0,
+            Symbol::Marker(slot) => slot,
+            Symbol::Plane(plane, bits) => {
+                let l = self.loose.filter(|l| l.copies >= 2 && plane >= l.next);
+                self.loose = l.map(|l| Loose {
+                    next: plane + 1,
+                    position,
+                    ..l
+                });
+                return l.map(|l| Heard {
+                    slot: l.slot,
+                    plane,
+                    bits,
+                });
+            }
+        };
+        self.loose = Some(match self.loose {
+            Some(l) if l.slot == named && l.next == 0 => Loose {
+                copies: l.copies.saturating_add(1),
+                position,
+                ..l
+            },
+            _ => Loose {
+                slot: named,
+                copies: 1,
+                next: 0,
+                position,
+            },
+        });
+        None
     }
 
     /// Follows one frame of the locked sender through the pass layout. Returns the planes it
@@ -1051,6 +1113,19 @@ impl Stream {
             }
         }
     }
+}
+
+/// Loose attribution: the group the last markers (or header symbols) named, and the planes
+/// heard after them in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Loose {
+    slot: u8,
+    /// Marker copies (or header symbols) of `slot` in a row before the planes.
+    copies: u8,
+    /// The lowest plane index still allowed.
+    next: u8,
+    /// Position of the last symbol.
+    position: u32,
 }
 
 /// A symbol's place in the pass: `position` had offset `base + k` for some bit k of `mask`
@@ -1233,22 +1308,43 @@ impl Votes {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Group {
+    /// Votes of planes placed by the exact pass layout.
     planes: [Votes; 8],
+    /// Votes of planes attributed loosely ([`Stream::loosely`]).
+    loose: [Votes; 8],
     /// The six bytes spelled by the winning plane values, once all eight are known.
     bytes: Option<[u8; 6]>,
 }
 
 impl Group {
+    /// Rebuilds the bytes. A plane the layout votes do not decide takes the loose winner if it
+    /// has at least three loose votes (and `min`), more than any other loose value, and the layout
+    /// votes name no other value; a group using one must then pass its CRC (as a 7-bit or an
+    /// 8-bit group; completion checks the right one).
     fn refresh(&mut self, min: u8) -> bool {
         let mut winners = [0u8; 8];
         let mut all = true;
-        for (w, p) in winners.iter_mut().zip(&self.planes) {
-            match p.best(min) {
-                Some(v) => *w = v,
+        let mut loose = false;
+        for ((w, p), l) in winners.iter_mut().zip(&self.planes).zip(&self.loose) {
+            if let Some(v) = p.best(min) {
+                *w = v;
+                continue;
+            }
+            let agrees = |v: u8| {
+                p.values
+                    .iter()
+                    .zip(&p.votes)
+                    .all(|(&value, &votes)| votes == 0 || value == v)
+            };
+            match l.best(min.max(3)).filter(|&v| agrees(v)) {
+                Some(v) => {
+                    *w = v;
+                    loose = true;
+                }
                 None => all = false,
             }
         }
-        let bytes = all.then(|| bytes_of_planes(&winners));
+        let bytes = (all && (!loose || group_checks(&winners))).then(|| bytes_of_planes(&winners));
         let changed = bytes != self.bytes;
         self.bytes = bytes;
         changed
@@ -1541,6 +1637,16 @@ impl Decoder {
         }
     }
 
+    fn vote_loose(&mut self, heard: Heard) {
+        let min = self.config.min_votes;
+        if let Some(g) = self.groups.get_mut(usize::from(heard.slot)) {
+            if let Some(p) = g.loose.get_mut(usize::from(heard.plane)) {
+                p.vote(heard.bits);
+            }
+            self.dirty |= g.refresh(min);
+        }
+    }
+
     fn vote_count(&mut self, count: u8) {
         let before = self.group_count();
         self.count.vote(count);
@@ -1613,8 +1719,12 @@ impl Decoder {
                 .and_then(|o| len.checked_sub(o))
                 .and_then(classify);
             let (done, useful) = stream.follow(at, symbol, group_count);
+            let loose = stream.loosely(at, symbol);
             for heard in done.into_iter().flatten() {
                 self.vote_plane(heard.slot, heard.plane, heard.bits);
+            }
+            if let Some(heard) = loose {
+                self.vote_loose(heard);
             }
             if let Some(Symbol::Count(n)) = symbol {
                 self.vote_count(n);
@@ -1866,8 +1976,12 @@ impl DecoderTrait for Decoder {
             return self.ignore();
         };
         let (done, useful) = stream.follow(position, Some(symbol), group_count);
+        let loose = stream.loosely(position, Some(symbol));
         for heard in done.into_iter().flatten() {
             self.vote_plane(heard.slot, heard.plane, heard.bits);
+        }
+        if let Some(heard) = loose {
+            self.vote_loose(heard);
         }
         if useful {
             self.stats.used = self.stats.used.saturating_add(1);
