@@ -95,45 +95,42 @@ pub(crate) fn encode(args: &EncodeArgs) -> Result<()> {
         IpAddr::V6(_) => IpVersion::V6,
     };
     let port_mark = args.v2.port_mark.unwrap_or(0);
-    let encoder = match &args.random_hex {
-        Some(hex) => {
-            let bytes = parse_hex(hex).context("--random-hex")?;
-            // Handed out verbatim, in order (the vectors' `random_hex`).
-            let mut random = Replay::new(&bytes);
-            let encoder = encoder(
-                (&ssid, &password),
-                &reserved,
-                bssid,
-                ip_version,
-                &args.v2,
-                port_mark,
-                &mut random,
-            )?;
-            if random.overrun() {
-                bail!(
-                    "--random-hex has {} bytes; this encoding needs more (security 2: 20 IV bytes, then one per padding byte)",
-                    bytes.len()
-                );
-            }
-            if random.remaining() > 0 {
-                bail!(
-                    "--random-hex has {} bytes; this encoding uses {}",
-                    bytes.len(),
-                    bytes.len() - random.remaining()
-                );
-            }
-            encoder
-        }
-        None => encoder(
-            (&ssid, &password),
-            &reserved,
-            bssid,
-            ip_version,
-            &args.v2,
-            port_mark,
-            &mut Os,
-        )?,
+    // Recorded randomness is handed out verbatim, in order (the vectors' `random_hex`).
+    let recorded = args
+        .random_hex
+        .as_deref()
+        .map(parse_hex)
+        .transpose()
+        .context("--random-hex")?;
+    let mut replay = recorded.as_deref().map(Replay::new);
+    let random: &mut dyn v2::Randomness = match replay.as_mut() {
+        Some(replay) => replay,
+        None => &mut Os,
     };
+    let encoder = encoder(
+        (&ssid, &password),
+        &reserved,
+        bssid,
+        ip_version,
+        &args.v2,
+        port_mark,
+        random,
+    )?;
+    if let (Some(replay), Some(bytes)) = (&replay, &recorded) {
+        if replay.overrun() {
+            bail!(
+                "--random-hex has {} bytes; this encoding needs more (security 2: 20 IV bytes, then one per padding byte)",
+                bytes.len()
+            );
+        }
+        if replay.remaining() > 0 {
+            bail!(
+                "--random-hex has {} bytes; this encoding uses {}",
+                bytes.len(),
+                bytes.len() - replay.remaining()
+            );
+        }
+    }
     let lengths = encoder.lengths();
     if args.json {
         let header = encoder.header();

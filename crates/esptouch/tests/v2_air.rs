@@ -7,20 +7,9 @@ use wifiprov_esptouch::v2::{
     Config, Credentials, Decoder, DecoderConfig, Encoder, Outcome, Randomness,
 };
 use wifiprov_sniff::{Decoder as _, Direction, Mac, Observation, Progress};
-use wifiprov_testkit::air::{AP, Air, PHONE, interleave};
+use wifiprov_testkit::air::{AP, Air, PHONE, interleave, seeded_bytes};
 
 const KEY: [u8; 16] = *b"0123456789abcdef";
-
-/// A seeded byte source (xorshift), so encoder padding and IVs differ per test.
-fn random(seed: u64) -> impl FnMut() -> u8 {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 24) as u8
-    }
-}
 
 struct Sent {
     ssid: &'static [u8],
@@ -52,7 +41,7 @@ impl Sent {
         if let Some(key) = self.key {
             config = config.with_aes_key(key, self.security);
         }
-        let mut r = random(seed);
+        let mut r = seeded_bytes(seed);
         Encoder::new(&config, &mut r as &mut dyn Randomness).expect("valid config")
     }
 
@@ -332,7 +321,7 @@ fn corrupted_lengths_never_yield_wrong_credentials() {
 
 #[test]
 fn an_empty_ssid_completes_flagged_for_the_scan() {
-    let mut r = random(4);
+    let mut r = seeded_bytes(4);
     let e = Encoder::new(&Config::new(b"", b"hidden-pw", AP), &mut r).expect("valid");
     assert_eq!(e.header()[0], 0);
     let got = decode(

@@ -7,22 +7,11 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use wifiprov_esptouch::v2::{Config, Decoder, DecoderConfig, Encoder, Outcome, SYNC};
 use wifiprov_sniff::hop::{Hopper, Tune};
 use wifiprov_sniff::{Decoder as _, Instant, Mac, Observation, Progress};
-use wifiprov_testkit::air::{AP, Air, PHONE};
+use wifiprov_testkit::air::{AP, Air, PHONE, seeded_bytes};
 
 /// The phone's first datagram on the simulation clock (the device may start hopping earlier).
 const PHONE_START: u64 = 100_000;
 const DWELL_MS: u64 = 100;
-
-/// A seeded byte source for the encoder's padding.
-fn random(seed: u64) -> impl FnMut() -> u8 {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 24) as u8
-    }
-}
 
 /// The lab's input (`lab/scenarios/esptouch-v2-basic.sh`): N = 8, 89 datagrams (1.3 s) a pass.
 const LAB_SSID: &str = "HomeNet ☕";
@@ -33,7 +22,7 @@ const LONG_PASSWORD: &[u8] = b"a considerably longer passphrase: sixty character
 
 fn encoder(ssid: &[u8], password: &[u8], seed: u64) -> Encoder {
     let config = Config::new(ssid, password, AP);
-    let mut r = random(seed);
+    let mut r = seeded_bytes(seed);
     Encoder::new(&config, &mut r).expect("valid config")
 }
 

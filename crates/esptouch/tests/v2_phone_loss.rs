@@ -6,25 +6,15 @@
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use wifiprov_esptouch::v2::{Config, Decoder, Encoder, Outcome, Randomness, SYNC};
 use wifiprov_sniff::{Decoder as _, Progress};
-use wifiprov_testkit::air::{AP, Air};
+use wifiprov_testkit::air::{AP, Air, seeded_bytes};
 
 const SSID: &[u8] = "HomeNet ☕".as_bytes();
 const PASSWORD: &[u8] = b"correct horse battery";
 const GAP_MS: u64 = 15;
 const SYNCS: usize = 10;
 
-fn random(seed: u64) -> impl FnMut() -> u8 {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 24) as u8
-    }
-}
-
 fn encoder(seed: u64) -> Encoder {
-    let mut r = random(seed);
+    let mut r = seeded_bytes(seed);
     Encoder::new(
         &Config::new(SSID, PASSWORD, AP),
         &mut r as &mut dyn Randomness,

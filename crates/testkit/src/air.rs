@@ -255,6 +255,18 @@ pub fn interleave(seed: u64, a: &[Observation], b: &[Observation]) -> Vec<Observ
     out
 }
 
+/// A seeded byte source (xorshift64), e.g. for encoder padding and IVs that differ per test but
+/// repeat per seed.
+pub fn seeded_bytes(seed: u64) -> impl FnMut() -> u8 {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 24) as u8
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
