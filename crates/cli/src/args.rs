@@ -28,6 +28,12 @@ pub(crate) enum Command {
     /// Provision an ESP-IDF device (or `wifiprov device --methods softap`) over SoftAP/HTTP:
     /// protocomm security 0, 1 or 2, like esp_prov.
     Softap(SoftapArgs),
+    /// Provision an ESP-IDF device (or `wifiprov device --methods ble`) over BLE GATT:
+    /// protocomm security 0, 1 or 2, like esp_prov --transport ble.
+    Ble(BleArgs),
+    /// Provision an ESP-IDF BluFi device (or `wifiprov device --methods blufi`) like the
+    /// EspBlufi app: negotiate (V1 legacy or V2 crypto), send the credentials, read the status.
+    Blufi(BlufiArgs),
     /// Generate a security-2 salt and verifier for a username and password.
     GenCred(GenCredArgs),
 }
@@ -55,9 +61,110 @@ pub(crate) struct SoftapArgs {
     /// The device, HOST[:PORT] (ESP-IDF's SoftAP: 192.168.4.1:80).
     #[arg(long, default_value = "192.168.4.1:80")]
     pub(crate) host: String,
+    /// Seconds to wait for each HTTP answer (esp_prov: 60).
+    #[arg(long, default_value_t = 30.0)]
+    pub(crate) http_timeout: f64,
+    #[command(flatten)]
+    pub(crate) common: ProvisionArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BleArgs {
+    /// The device's advertised name (`PROV_xxxxxx`); without it and --address: the first device
+    /// named PROV_… or advertising a protocomm service.
+    #[arg(long, conflicts_with = "address")]
+    pub(crate) name: Option<String>,
+    /// The device's Bluetooth address.
+    #[arg(long)]
+    pub(crate) address: Option<String>,
+    /// The local Bluetooth adapter (default: bluetoothd's default adapter).
+    #[arg(long, value_name = "hciN")]
+    pub(crate) hci: Option<String>,
+    /// The protocomm service UUID (default: the one whose characteristics name the endpoints).
+    #[arg(long, value_name = "UUID")]
+    pub(crate) service_uuid: Option<String>,
+    /// Seconds to look for the device.
+    #[arg(long, default_value_t = 20.0)]
+    pub(crate) scan_timeout: f64,
+    /// Seconds to wait for each GATT exchange.
+    #[arg(long, default_value_t = 30.0)]
+    pub(crate) gatt_timeout: f64,
+    #[command(flatten)]
+    pub(crate) common: ProvisionArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum DeviceCryptoArg {
+    /// DH-1024 + MD5 + AES-128-CFB.
+    V1,
+    /// ffdhe3072 + SHA-256 + AES-256-CTR.
+    V2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CryptoArg {
+    /// From the device's version, like the EspBlufi app (< 1.4: V1, >= 1.4: V2).
+    Auto,
+    /// DH-1024 + MD5 + AES-128-CFB (ESP-IDF up to v5.5).
+    V1,
+    /// ffdhe3072 + SHA-256 + AES-256-CTR (ESP-IDF v6.0+).
+    V2,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BlufiArgs {
+    /// The device's advertised name; without it and --address: the first device named BLUFI…
+    /// or advertising the BluFi service (0xFFFF).
+    #[arg(long, conflicts_with = "address")]
+    pub(crate) name: Option<String>,
+    /// The device's Bluetooth address.
+    #[arg(long)]
+    pub(crate) address: Option<String>,
+    /// The local Bluetooth adapter (default: bluetoothd's default adapter).
+    #[arg(long, value_name = "hciN")]
+    pub(crate) hci: Option<String>,
+    /// The crypto generation.
+    #[arg(long, value_enum, default_value_t = CryptoArg::Auto)]
+    pub(crate) crypto: CryptoArg,
+    /// The network for the device, as text.
+    #[arg(long, conflicts_with = "ssid_hex")]
+    pub(crate) ssid: Option<String>,
+    /// The network for the device, as hex bytes.
+    #[arg(long, value_name = "HEX")]
+    pub(crate) ssid_hex: Option<String>,
+    /// Its passphrase (empty or absent: open network).
+    #[arg(long, conflicts_with = "passphrase_hex")]
+    pub(crate) passphrase: Option<String>,
+    /// Its passphrase as hex bytes.
+    #[arg(long, value_name = "HEX")]
+    pub(crate) passphrase_hex: Option<String>,
+    /// Ask for the device's Wi-Fi list (GET_WIFI_LIST) first (without --ssid: only that).
+    #[arg(long)]
+    pub(crate) scan: bool,
+    /// Send this text as custom data.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) custom: Option<String>,
+    /// Seconds to look for the device.
+    #[arg(long, default_value_t = 20.0)]
+    pub(crate) scan_timeout: f64,
+    /// Seconds to wait for each answer (version, negotiation, ACK).
+    #[arg(long, default_value_t = 30.0)]
+    pub(crate) gatt_timeout: f64,
+    /// Seconds to wait for the device's status report after connect (and for the Wi-Fi list).
+    #[arg(long, default_value_t = 90.0)]
+    pub(crate) timeout: f64,
+    /// One JSON object on stdout at the end (progress goes to stderr).
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// What the provisioner does, whatever the transport.
+#[derive(Debug, Args)]
+pub(crate) struct ProvisionArgs {
     #[command(flatten)]
     pub(crate) security: SecurityArgs,
-    /// The device's QR payload, e.g. '{"ver":"v1","name":"PROV_01B1E8","username":"wifiprov","pop":"abcd1234","transport":"softap"}'
+    /// The device's QR payload, e.g. '{"ver":"v1","name":"PROV_01B1E8","username":"wifiprov","pop":"abcd1234","transport":"ble"}'
     /// (fills --username/--pop/--password when they are not given).
     #[arg(long, value_name = "JSON")]
     pub(crate) qr: Option<String>,
@@ -95,9 +202,6 @@ pub(crate) struct SoftapArgs {
     /// Seconds between status polls.
     #[arg(long, default_value_t = 1.0)]
     pub(crate) poll: f64,
-    /// Seconds to wait for each HTTP answer (esp_prov: 60).
-    #[arg(long, default_value_t = 30.0)]
-    pub(crate) http_timeout: f64,
     /// One JSON object on stdout at the end (progress goes to stderr).
     #[arg(long)]
     pub(crate) json: bool,
@@ -356,6 +460,10 @@ pub(crate) enum Method {
     EsptouchV2,
     /// SoftAP: an AP of its own serving ESP-IDF protocomm over HTTP (and the captive portal).
     Softap,
+    /// BLE: ESP-IDF protocomm over GATT on a Bluetooth adapter (--hci).
+    Ble,
+    /// BluFi: Espressif's BluFi GATT service on a Bluetooth adapter (--hci).
+    Blufi,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -367,7 +475,7 @@ pub(crate) enum BackendArg {
     #[value(name = "networkmanager")]
     #[serde(rename = "networkmanager")]
     NetworkManager,
-    /// SoftAP only: store the credentials and report CONNECTED without joining.
+    /// SoftAP and BLE only: store the credentials and report CONNECTED without joining.
     Record,
 }
 
@@ -451,9 +559,20 @@ pub(crate) struct DeviceArgs {
     pub(crate) softap: DeviceSoftapArgs,
 }
 
-/// `wifiprov device --methods softap` options.
+/// `wifiprov device --methods softap|ble` options.
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct DeviceSoftapArgs {
+    /// BLE: the Bluetooth adapter to serve on (default: bluetoothd's default adapter).
+    #[arg(long, value_name = "hciN")]
+    pub(crate) hci: Option<String>,
+    /// BluFi: the crypto generation the device implements (v2 = ESP-IDF v6.0+, reports
+    /// version 1.4; v1 = legacy, reports 1.3).
+    #[arg(long, value_enum, value_name = "v1|v2")]
+    pub(crate) blufi_crypto: Option<DeviceCryptoArg>,
+    /// BLE: the protocomm service UUID (default ESP-IDF's example
+    /// 021a9004-0382-4aea-bff4-6b3f1c5adfb4).
+    #[arg(long, value_name = "UUID")]
+    pub(crate) service_uuid: Option<String>,
     /// SoftAP: the interface for the device's AP (default: --iface, as a second interface on
     /// the same radio, AP+STA).
     #[arg(long, value_name = "IFACE")]

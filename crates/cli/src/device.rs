@@ -35,7 +35,10 @@ struct FileConfig {
     airkiss_ack: Option<AirkissAckArg>,
     aes_key: Option<String>,
     keep_running: Option<bool>,
-    // SoftAP
+    // SoftAP and BLE
+    hci: Option<String>,
+    service_uuid: Option<String>,
+    blufi_crypto: Option<crate::args::DeviceCryptoArg>,
     ap_iface: Option<String>,
     listen: Option<std::net::SocketAddr>,
     no_ap: Option<bool>,
@@ -79,7 +82,13 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>, FileConfig
     if softap && methods.len() > 1 {
         bail!("--methods softap runs alone (the radio cannot sniff while it is an AP)");
     }
-    let serve_only = softap && (args.softap.no_ap || file.no_ap.unwrap_or(false));
+    let ble = methods.contains(&MethodArg::Ble) || methods.contains(&MethodArg::Blufi);
+    if ble && methods.len() > 1 {
+        bail!("--methods ble and blufi run alone in this version (not beside other methods yet)");
+    }
+    let record = args.backend.or(file.backend) == Some(BackendArg::Record);
+    let serve_only =
+        (softap && (args.softap.no_ap || file.no_ap.unwrap_or(false))) || (ble && record);
     let iface = match args.iface.clone().or(file.iface.take()) {
         Some(iface) => iface,
         None if serve_only => String::new(),
@@ -92,12 +101,12 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>, FileConfig
             MethodArg::EsptouchV1 => Some(Method::EsptouchV1),
             MethodArg::Airkiss => Some(Method::Airkiss),
             MethodArg::EsptouchV2 => Some(Method::EsptouchV2),
-            MethodArg::Softap => None,
+            MethodArg::Softap | MethodArg::Ble | MethodArg::Blufi => None,
         })
         .collect();
     let backend = args.backend.or(file.backend);
-    if backend == Some(BackendArg::Record) && !softap {
-        bail!("--backend record is for --methods softap");
+    if backend == Some(BackendArg::Record) && !(softap || ble) {
+        bail!("--backend record is for --methods softap, ble or blufi");
     }
     config.backend = match backend.unwrap_or(BackendArg::WpaSupplicant) {
         BackendArg::NetworkManager => Backend::NetworkManager,
@@ -227,6 +236,16 @@ fn event_value(event: &Event, started: Instant) -> Value {
         } => json!({"event": "serving", "t_ms": t_ms, "address": address.to_string(),
             "ap_ssid": ap_ssid.as_deref().map(text_or_null), "ap_channel": ap_channel,
             "security": security, "scanned": scanned, "qr": serde_json::from_str::<Value>(qr).unwrap_or(Value::Null)}),
+        Event::Advertising {
+            method,
+            address,
+            name,
+            security,
+            scanned,
+            qr,
+        } => json!({"event": "advertising", "t_ms": t_ms, "method": method, "address": address,
+            "name": name, "security": security, "scanned": scanned,
+            "qr": serde_json::from_str::<Value>(qr).unwrap_or(Value::Null)}),
         Event::Session { peer, busy } => {
             json!({"event": if *busy { "busy" } else { "session" }, "t_ms": t_ms, "peer": peer.to_string()})
         }
@@ -241,7 +260,9 @@ fn event_value(event: &Event, started: Instant) -> Value {
             json!({"event": "rejected", "t_ms": t_ms, "peer": peer.to_string(), "endpoint": endpoint, "reason": reason})
         }
         Event::Received { ssid, via } => {
-            json!({"event": "credentials", "t_ms": t_ms, "method": "softap",
+            // The captive portal is part of the SoftAP method.
+            let method = if *via == "portal" { "softap" } else { via };
+            json!({"event": "credentials", "t_ms": t_ms, "method": method,
             "via": via, "ssid": text_or_null(ssid), "ssid_hex": to_hex(ssid)})
         }
         Event::Custom { endpoint, len } => {
@@ -308,6 +329,26 @@ fn event_text(event: &Event) -> Option<String> {
                 "serving SoftAP provisioning: {ap}http://{address}, security {security}, {scanned} network(s) scanned\nQR payload: {qr}\n{}",
                 qr_text(qr)
             )
+        }
+        Event::Advertising {
+            method,
+            address,
+            name,
+            security,
+            scanned,
+            qr,
+        } => {
+            let what = if *method == "blufi" {
+                format!("BluFi provisioning, crypto generation {security}")
+            } else {
+                format!("BLE provisioning, security {security}")
+            };
+            let qr = if qr.is_empty() {
+                String::new()
+            } else {
+                format!("\nQR payload: {qr}\n{}", qr_text(qr))
+            };
+            format!("advertising {name:?} on {address}: {what}, {scanned} network(s) scanned{qr}")
         }
         Event::Session { peer, busy: false } => format!("session from {peer}"),
         Event::Session { peer, busy: true } => {
@@ -406,6 +447,22 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<()> {
     {
         return run_softap(args, config, hook, file);
     }
+    if args
+        .methods
+        .as_ref()
+        .or(file.methods.as_ref())
+        .is_some_and(|m| m.contains(&MethodArg::Ble))
+    {
+        return run_ble(args, config, hook, &file);
+    }
+    if args
+        .methods
+        .as_ref()
+        .or(file.methods.as_ref())
+        .is_some_and(|m| m.contains(&MethodArg::Blufi))
+    {
+        return run_blufi(args, config, hook, &file);
+    }
     let stop = crate::stop_flag();
     let out = Reporter::new(args.json, hook);
     let started = out.started;
@@ -435,24 +492,15 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<()> {
     }
 }
 
-/// `--methods softap`: the SoftAP device.
-fn run_softap(
+/// The protocomm device settings of SoftAP and BLE (security, service name, custom
+/// endpoints) and the QR payload for `transport`.
+fn protocomm_settings(
     args: &DeviceArgs,
-    station: Config,
-    hook: Option<String>,
-    file: FileConfig,
-) -> Result<()> {
-    use wifiprov_protocomm::device::Config as ProtocommConfig;
-    use wifiprov_transport::device::ap::ApConfig;
-    use wifiprov_transport::device::softap::{self, SoftApBackend, SoftApConfig};
-    use wifiprov_transport::portal::PortalConfig;
-
+    station: &Config,
+    file: &FileConfig,
+    transport: &str,
+) -> Result<(wifiprov_protocomm::device::Config, String, Value)> {
     let a = &args.softap;
-    let no_ap = a.no_ap || file.no_ap.unwrap_or(false);
-    let record = args.backend.or(file.backend) == Some(BackendArg::Record);
-    if no_ap && !record {
-        bail!("--no-ap serves without a radio: it needs --backend record");
-    }
     let security = crate::args::SecurityArgs {
         sec: a.security.sec.or(file.sec),
         pop: a.security.pop.clone().or(file.pop.clone()),
@@ -465,11 +513,6 @@ fn run_softap(
         a.verifier_hex.as_deref().or(file.verifier_hex.as_deref()),
         a.sec2_patch.or(file.sec2_patch),
     )?;
-    let address = std::net::Ipv4Addr::new(192, 168, 4, 1);
-    let listen = a
-        .listen
-        .or(file.listen)
-        .unwrap_or_else(|| std::net::SocketAddr::from((address, 80)));
     let mac = (!station.iface.is_empty())
         .then(|| wifiprov_transport::device::radio::mac_address(&station.iface))
         .flatten();
@@ -478,6 +521,172 @@ fn run_softap(
         .clone()
         .or(file.service_name.clone())
         .unwrap_or_else(|| crate::softap::service_name(mac));
+    let mut qr = json!({"ver": "v1", "name": name, "transport": transport});
+    if let (Some(target), Some(extra)) = (qr.as_object_mut(), qr_secrets.as_object()) {
+        for (k, v) in extra {
+            target.insert(k.clone(), v.clone());
+        }
+    }
+    let mut protocomm = wifiprov_protocomm::device::Config::new(device_security);
+    for endpoint in a
+        .custom_endpoint
+        .iter()
+        .chain(file.custom_endpoints.iter().flatten())
+    {
+        protocomm = protocomm.with_custom_endpoint(endpoint);
+    }
+    Ok((protocomm, name, qr))
+}
+
+/// `--methods ble`: the BLE device (protocomm over GATT).
+fn run_ble(
+    args: &DeviceArgs,
+    station: Config,
+    hook: Option<String>,
+    file: &FileConfig,
+) -> Result<()> {
+    use wifiprov_transport::ble::protocomm::{SERVICE_EXAMPLE, ServerConfig};
+    use wifiprov_transport::device::ble::{self, BleConfig};
+    use wifiprov_transport::device::softap::SoftApBackend;
+
+    let a = &args.softap;
+    let record = args.backend.or(file.backend) == Some(BackendArg::Record);
+    let (protocomm, name, qr) = protocomm_settings(args, &station, file, "ble")?;
+    if name.is_empty() || name.len() > 29 {
+        bail!("the BLE device name must be 1..29 bytes");
+    }
+    let service = a
+        .service_uuid
+        .as_deref()
+        .or(file.service_uuid.as_deref())
+        .map(|u| crate::ble::parse_uuid(u, "--service-uuid"))
+        .transpose()?
+        .unwrap_or(SERVICE_EXAMPLE);
+    let config = BleConfig {
+        station,
+        gatt: ServerConfig {
+            adapter: a.hci.clone().or(file.hci.clone()),
+            name,
+            service,
+        },
+        protocomm,
+        backend: if record {
+            SoftApBackend::Record
+        } else {
+            SoftApBackend::Join
+        },
+        record_ip: std::net::Ipv4Addr::LOCALHOST,
+        done_grace: Duration::from_millis(1500),
+        auto_stop: Duration::from_secs(30),
+        scan_results: a.scan_json.as_deref().map(read_scan_json).transpose()?,
+        qr: qr.to_string(),
+    };
+    let stop = crate::stop_flag();
+    let out = Reporter::new(args.json, hook);
+    let started = out.started;
+    let result = ble::run(&config, &stop, |event| out.event(event));
+    served_summary(&out, started, result, "ble", &config.station)
+}
+
+/// `--methods blufi`: the BluFi device.
+fn run_blufi(
+    args: &DeviceArgs,
+    station: Config,
+    hook: Option<String>,
+    file: &FileConfig,
+) -> Result<()> {
+    use crate::args::DeviceCryptoArg;
+    use wifiprov_blufi::Generation;
+    use wifiprov_transport::ble::blufi::ServerConfig;
+    use wifiprov_transport::device::blufi::{self, BlufiConfig};
+    use wifiprov_transport::device::softap::SoftApBackend;
+
+    let a = &args.softap;
+    let record = args.backend.or(file.backend) == Some(BackendArg::Record);
+    let name = a
+        .service_name
+        .clone()
+        .or(file.service_name.clone())
+        .unwrap_or_else(|| "BLUFI_DEVICE".to_owned());
+    if name.is_empty() || name.len() > 29 {
+        bail!("the BLE device name must be 1..29 bytes");
+    }
+    let generation = match a.blufi_crypto.or(file.blufi_crypto) {
+        Some(DeviceCryptoArg::V1) => Generation::V1,
+        None | Some(DeviceCryptoArg::V2) => Generation::V2,
+    };
+    let config = BlufiConfig {
+        station,
+        gatt: ServerConfig {
+            adapter: a.hci.clone().or(file.hci.clone()),
+            name,
+        },
+        blufi: wifiprov_blufi::device::Config::new(generation),
+        backend: if record {
+            SoftApBackend::Record
+        } else {
+            SoftApBackend::Join
+        },
+        record_ip: std::net::Ipv4Addr::LOCALHOST,
+        done_grace: Duration::from_millis(1500),
+        scan_results: a.scan_json.as_deref().map(read_scan_json).transpose()?,
+    };
+    let stop = crate::stop_flag();
+    let out = Reporter::new(args.json, hook);
+    let started = out.started;
+    let result = blufi::run(&config, &stop, |event| out.event(event));
+    served_summary(&out, started, result, "blufi", &config.station)
+}
+
+/// The end of a SoftAP or BLE device run: the summary event, or the error.
+fn served_summary(
+    out: &Reporter,
+    started: Instant,
+    result: Result<wifiprov_transport::device::softap::SoftApProvisioned, DaemonError>,
+    method: &str,
+    station: &Config,
+) -> Result<()> {
+    match result {
+        Ok(done) => {
+            let summary = json!({"event": "provisioned", "t_ms": started.elapsed().as_millis(),
+                "method": method, "ssid": text_or_null(&done.ssid), "ssid_hex": to_hex(&done.ssid),
+                "ip": done.ip.to_string(), "credentials_ms": done.credentials_after.as_millis() as u64,
+                "joined_ms": done.joined_after.as_millis() as u64, "client_saw_connected": done.client_saw_connected,
+                "credentials_file": station.state_dir.join("credentials.json")});
+            out.summary(&summary, &format!("provisioned ({method})"));
+            Ok(())
+        }
+        Err(DaemonError::Stopped) => bail!("interrupted"),
+        Err(DaemonError::ListenTimeout(s)) => {
+            Err(NothingFound(format!("not provisioned within {s} s")).into())
+        }
+        Err(e) => Err(e).with_context(|| format!("{method} device")),
+    }
+}
+
+/// `--methods softap`: the SoftAP device.
+fn run_softap(
+    args: &DeviceArgs,
+    station: Config,
+    hook: Option<String>,
+    file: FileConfig,
+) -> Result<()> {
+    use wifiprov_transport::device::ap::ApConfig;
+    use wifiprov_transport::device::softap::{self, SoftApBackend, SoftApConfig};
+    use wifiprov_transport::portal::PortalConfig;
+
+    let a = &args.softap;
+    let no_ap = a.no_ap || file.no_ap.unwrap_or(false);
+    let record = args.backend.or(file.backend) == Some(BackendArg::Record);
+    if no_ap && !record {
+        bail!("--no-ap serves without a radio: it needs --backend record");
+    }
+    let address = std::net::Ipv4Addr::new(192, 168, 4, 1);
+    let listen = a
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| std::net::SocketAddr::from((address, 80)));
+    let (protocomm, name, qr) = protocomm_settings(args, &station, &file, "softap")?;
     if name.is_empty() || name.len() > 32 {
         bail!("the service name (AP SSID) must be 1..32 bytes");
     }
@@ -515,20 +724,6 @@ fn run_softap(
             run_dir: station.state_dir.join("run"),
         })
     };
-    let mut qr = json!({"ver": "v1", "name": name, "transport": "softap"});
-    if let (Some(target), Some(extra)) = (qr.as_object_mut(), qr_secrets.as_object()) {
-        for (k, v) in extra {
-            target.insert(k.clone(), v.clone());
-        }
-    }
-    let mut protocomm = ProtocommConfig::new(device_security);
-    for endpoint in a
-        .custom_endpoint
-        .iter()
-        .chain(file.custom_endpoints.iter().flatten())
-    {
-        protocomm = protocomm.with_custom_endpoint(endpoint);
-    }
     let config = SoftApConfig {
         station,
         ap,
@@ -553,22 +748,7 @@ fn run_softap(
     let out = Reporter::new(args.json, hook);
     let started = out.started;
     let result = softap::run(&config, &stop, |event| out.event(event));
-    match result {
-        Ok(done) => {
-            let summary = json!({"event": "provisioned", "t_ms": started.elapsed().as_millis(),
-                "method": "softap", "ssid": text_or_null(&done.ssid), "ssid_hex": to_hex(&done.ssid),
-                "ip": done.ip.to_string(), "credentials_ms": done.credentials_after.as_millis() as u64,
-                "joined_ms": done.joined_after.as_millis() as u64, "client_saw_connected": done.client_saw_connected,
-                "credentials_file": config.station.state_dir.join("credentials.json")});
-            out.summary(&summary, "provisioned (softap)");
-            Ok(())
-        }
-        Err(DaemonError::Stopped) => bail!("interrupted"),
-        Err(DaemonError::ListenTimeout(s)) => {
-            Err(NothingFound(format!("not provisioned within {s} s")).into())
-        }
-        Err(e) => Err(e).context("SoftAP device"),
-    }
+    served_summary(&out, started, result, "softap", &config.station)
 }
 
 #[derive(serde::Deserialize)]

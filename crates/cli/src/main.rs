@@ -6,6 +6,8 @@
 
 mod airkiss;
 mod args;
+mod ble;
+mod blufi;
 mod decode;
 mod device;
 mod esptouch;
@@ -62,6 +64,8 @@ fn main() -> ExitCode {
         args::Command::Decode(cmd) => decode::run(&cmd),
         args::Command::Device(cmd) => device::run(&cmd),
         args::Command::Softap(cmd) => softap::run(&cmd),
+        args::Command::Ble(cmd) => ble::run(&cmd),
+        args::Command::Blufi(cmd) => blufi::run(&cmd),
         args::Command::GenCred(cmd) => softap::gen_cred(&cmd),
     };
     match result {

@@ -11,14 +11,16 @@ use wifiprov_protocomm::sec2::Patch;
 use wifiprov_protocomm::session::DeviceSecurity;
 use wifiprov_protocomm::srp::{self, XDerivation};
 use wifiprov_protocomm::wifi::{ScanEntry, Station};
-use wifiprov_transport::provision::{self, Network, Options, Progress, ProvisionError, Secrets};
+use wifiprov_transport::provision::{
+    self, Link, Network, Options, Progress, ProvisionError, Secrets,
+};
 use wifiprov_transport::softap::HttpLink;
 use zeroize::Zeroizing;
 
-use crate::args::{CredFormat, GenCredArgs, SecurityArgs, SoftapArgs};
+use crate::args::{CredFormat, GenCredArgs, ProvisionArgs, SecurityArgs, SoftapArgs};
 use crate::output::{display_bytes, format_mac, parse_hex, text_or_null, to_hex};
 
-fn seconds(value: f64, what: &str) -> Result<Duration> {
+pub(crate) fn seconds(value: f64, what: &str) -> Result<Duration> {
     if !(value.is_finite() && value > 0.0) {
         bail!("{what} must be a positive number of seconds");
     }
@@ -43,18 +45,20 @@ fn resolve(host: &str) -> Result<SocketAddr> {
 
 /// Fields of the QR payload (`{"ver":"v1","name":..,"username":..,"pop":..,"transport":..}`;
 /// for security 2 the `pop` key carries the SRP password).
-fn apply_qr(qr: &str, security: &mut SecurityArgs) -> Result<Value> {
+fn apply_qr(qr: &str, security: &mut SecurityArgs, transport_wanted: &str) -> Result<Value> {
     let value: Value = serde_json::from_str(qr).context("--qr is not JSON")?;
     if value["ver"].as_str().is_some_and(|v| v != "v1") {
         eprintln!(
-            "softap: warning: QR payload version {} (expected v1)",
+            "{transport_wanted}: warning: QR payload version {} (expected v1)",
             value["ver"]
         );
     }
     if let Some(transport) = value["transport"].as_str()
-        && transport != "softap"
+        && !transport.eq_ignore_ascii_case(transport_wanted)
     {
-        eprintln!("softap: warning: the QR payload is for transport {transport:?}, not softap");
+        eprintln!(
+            "{transport_wanted}: warning: the QR payload is for transport {transport:?}, not {transport_wanted}"
+        );
     }
     let username = value["username"].as_str().map(str::to_owned);
     let pop = value["pop"].as_str().map(str::to_owned);
@@ -89,11 +93,24 @@ fn station_json(station: &Station) -> Value {
 
 pub(crate) fn run(args: &SoftapArgs) -> Result<()> {
     let addr = resolve(&args.host)?;
+    let mut link = HttpLink::new(addr, seconds(args.http_timeout, "--http-timeout")?);
+    provision_over(&mut link, &args.common, "softap", &addr.to_string())
+}
+
+/// The provisioning sequence over `link` with the user's settings; `label` (`softap`, `ble`)
+/// prefixes progress lines and names the QR payload's expected transport; `device` names the
+/// device in the JSON result.
+pub(crate) fn provision_over(
+    link: &mut impl Link,
+    args: &ProvisionArgs,
+    label: &str,
+    device: &str,
+) -> Result<()> {
     let mut security = args.security.clone();
     let qr = args
         .qr
         .as_deref()
-        .map(|qr| apply_qr(qr, &mut security))
+        .map(|qr| apply_qr(qr, &mut security, label))
         .transpose()?;
     let network = match (&args.ssid, &args.ssid_hex) {
         (Some(text), None) => Some(text.as_bytes().to_vec()),
@@ -150,16 +167,15 @@ pub(crate) fn run(args: &SoftapArgs) -> Result<()> {
         reset_only: args.reset,
         reprovision_only: args.reprov,
     };
-    let mut link = HttpLink::new(addr, seconds(args.http_timeout, "--http-timeout")?);
     let stop = crate::stop_flag();
     let mut last_status = String::new();
     let result = provision::run(
-        &mut link,
+        link,
         &options,
         &|| stop.load(std::sync::atomic::Ordering::SeqCst),
         &mut |step| match step {
             Progress::DeviceInfo(info) => eprintln!(
-                "softap: device at {addr}: {} security {}{}, capabilities [{}]",
+                "{label}: device at {device}: {} security {}{}, capabilities [{}]",
                 info.version,
                 info.scheme(),
                 info.patch
@@ -167,13 +183,13 @@ pub(crate) fn run(args: &SoftapArgs) -> Result<()> {
                     .unwrap_or_default(),
                 info.capabilities.join(", ")
             ),
-            Progress::Handshake { scheme } => eprintln!("softap: security {scheme} handshake"),
-            Progress::Established => eprintln!("softap: secure session established"),
+            Progress::Handshake { scheme } => eprintln!("{label}: security {scheme} handshake"),
+            Progress::Established => eprintln!("{label}: secure session established"),
             Progress::Custom { endpoint, reply } => {
-                eprintln!("softap: {endpoint} answered {}", display_bytes(reply));
+                eprintln!("{label}: {endpoint} answered {}", display_bytes(reply));
             }
             Progress::Scan(list) => {
-                eprintln!("softap: the device sees {} network(s):", list.len());
+                eprintln!("{label}: the device sees {} network(s):", list.len());
                 for (i, e) in list.iter().enumerate() {
                     eprintln!(
                         "  {:>2}. {:<32} ch {:>2}  {:>4} dBm  {}  auth {}",
@@ -186,14 +202,14 @@ pub(crate) fn run(args: &SoftapArgs) -> Result<()> {
                     );
                 }
             }
-            Progress::Reset => eprintln!("softap: the device had failed before; reset it"),
+            Progress::Reset => eprintln!("{label}: the device had failed before; reset it"),
             Progress::Applied => {
-                eprintln!("softap: credentials sent and applied; waiting for the device")
+                eprintln!("{label}: credentials sent and applied; waiting for the device")
             }
             Progress::Status(station) => {
                 let text = provision::station_text(station);
                 if text != last_status {
-                    eprintln!("softap: device: {text}");
+                    eprintln!("{label}: device: {text}");
                     last_status = text;
                 }
             }
@@ -210,17 +226,17 @@ pub(crate) fn run(args: &SoftapArgs) -> Result<()> {
                     .collect();
                 println!(
                     "{}",
-                    json!({"result": "ok", "device": addr.to_string(), "proto_ver": outcome.info,
+                    json!({"result": "ok", "device": device, "proto_ver": outcome.info,
                         "security": outcome.scheme, "custom": custom, "scan": scan_json(&outcome.scan),
                         "station": station_json(&outcome.station), "qr": qr})
                 );
             } else if matches!(outcome.station, Station::Connected(_)) {
                 eprintln!(
-                    "softap: provisioned: {}",
+                    "{label}: provisioned: {}",
                     provision::station_text(&outcome.station)
                 );
             } else {
-                eprintln!("softap: done");
+                eprintln!("{label}: done");
             }
             Ok(())
         }
@@ -243,10 +259,15 @@ pub(crate) fn run(args: &SoftapArgs) -> Result<()> {
                 println!(
                     "{}",
                     json!({"result": "error", "error": kind, "message": error.to_string(),
-                        "fail_reason": reason, "device": addr.to_string()})
+                        "fail_reason": reason, "device": device})
                 );
             }
-            Err(error).context("SoftAP provisioning failed")
+            Err(error).with_context(|| {
+                format!(
+                    "{} provisioning failed",
+                    if label == "softap" { "SoftAP" } else { "BLE" }
+                )
+            })
         }
     }
 }

@@ -9,6 +9,7 @@
 //! * [`softap`]: protocomm over HTTP — the client link and the device server (ESP-IDF's cookie
 //!   and failure rules).
 //! * [`portal`]: the captive portal's routes (page, OS probes, RFC 8908 API, JSON API).
+//! * [`ble`]: Bluetooth LE on BlueZ — protocomm over GATT (both roles).
 //! * [`device`]: the Linux device daemon.
 //!
 //! Errors carry the interface, file or address they concern.
@@ -17,6 +18,7 @@
     allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)
 )]
 
+pub mod ble;
 pub mod capture;
 pub mod device;
 pub mod explain;

@@ -111,18 +111,18 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 pub enum ServerEvent {
     /// A client started a session.
     SessionStarted {
-        /// The client.
-        peer: SocketAddr,
+        /// The client (an address and port, or a Bluetooth address).
+        peer: String,
     },
     /// The handshake completed.
     Established {
-        /// The client.
-        peer: SocketAddr,
+        /// The client (an address and port, or a Bluetooth address).
+        peer: String,
     },
     /// A request failed; the connection was closed without a response.
     Rejected {
-        /// The client.
-        peer: SocketAddr,
+        /// The client (an address and port, or a Bluetooth address).
+        peer: String,
         /// The endpoint.
         endpoint: String,
         /// Why.
@@ -131,12 +131,12 @@ pub enum ServerEvent {
     /// A second client was refused (503) while another one's session was in use.
     Busy {
         /// The refused client.
-        peer: SocketAddr,
+        peer: String,
     },
     /// A custom endpoint was called and answered.
     Custom {
-        /// The client.
-        peer: SocketAddr,
+        /// The client (an address and port, or a Bluetooth address).
+        peer: String,
         /// The endpoint.
         endpoint: String,
         /// Request length.
@@ -277,7 +277,9 @@ impl DeviceServer {
                 && state.last_activity.elapsed() < self.options.busy_timeout;
             if busy {
                 drop(state);
-                self.emit(ServerEvent::Busy { peer });
+                self.emit(ServerEvent::Busy {
+                    peer: peer.to_string(),
+                });
                 return Disposition::RespondAndClose(Response::status(503).with_body(
                     "text/plain",
                     "another client is provisioning this device; try again later\n",
@@ -289,7 +291,9 @@ impl DeviceServer {
             state.cookie_session = Some(id);
             state.socket_session = Some(conn);
             new_cookie = Some(id);
-            self.emit(ServerEvent::SessionStarted { peer });
+            self.emit(ServerEvent::SessionStarted {
+                peer: peer.to_string(),
+            });
         }
         state.owner = Some(conn);
         state.last_activity = Instant::now();
@@ -301,46 +305,37 @@ impl DeviceServer {
             return Disposition::Close;
         }
         let was_established = state.device.is_established();
-        let result = state
-            .device
-            .handle_request(endpoint, &request.body, &mut OsRng);
-        let (reply, action) = match result {
-            Ok(handled) => handled,
-            Err(e) => {
+        let answered = match answer(&mut state.device, endpoint, &request.body, &self.custom) {
+            Ok(answered) => answered,
+            Err((endpoint, reason)) => {
                 // This connection is closed now: it holds the session no longer.
                 state.owner = None;
                 drop(state);
-                self.reject(peer, endpoint, &e.to_string());
+                self.reject(peer, &endpoint, &reason);
                 return Disposition::Close;
             }
         };
-        let body = match reply {
-            Reply::Bytes(bytes) => bytes,
-            Reply::Custom { endpoint, data } => {
-                let answer = (self.custom)(&endpoint, &data);
-                self.emit(ServerEvent::Custom {
-                    peer,
-                    endpoint: endpoint.clone(),
-                    len: data.len(),
-                });
-                match state.device.custom_reply(&answer) {
-                    Ok(bytes) => bytes,
-                    Err(e) => {
-                        state.owner = None;
-                        drop(state);
-                        self.reject(peer, &endpoint, &e.to_string());
-                        return Disposition::Close;
-                    }
-                }
-            }
-        };
+        let Answered {
+            body,
+            action,
+            custom,
+        } = answered;
+        if let Some((endpoint, len)) = custom {
+            self.emit(ServerEvent::Custom {
+                peer: peer.to_string(),
+                endpoint,
+                len,
+            });
+        }
         let established = !was_established && state.device.is_established();
         if endpoint == wifiprov_protocomm::device::endpoint::SESSION {
             state.in_use = true;
         }
         drop(state);
         if established {
-            self.emit(ServerEvent::Established { peer });
+            self.emit(ServerEvent::Established {
+                peer: peer.to_string(),
+            });
         }
         if let Some(action) = action {
             self.emit(ServerEvent::Action(action));
@@ -355,7 +350,7 @@ impl DeviceServer {
 
     fn reject(&self, peer: SocketAddr, endpoint: &str, reason: &str) {
         self.emit(ServerEvent::Rejected {
-            peer,
+            peer: peer.to_string(),
             endpoint: endpoint.to_owned(),
             reason: reason.to_owned(),
         });
@@ -383,6 +378,48 @@ impl http::Handler for DeviceServer {
         }
         if state.owner == Some(conn) {
             state.owner = None;
+        }
+    }
+}
+
+/// A request the protocomm device answered.
+pub(crate) struct Answered {
+    /// The response bytes (encrypted where the session encrypts).
+    pub(crate) body: Vec<u8>,
+    /// What the runtime must do.
+    pub(crate) action: Option<Action>,
+    /// A custom endpoint was called: its name and the request's length.
+    pub(crate) custom: Option<(String, usize)>,
+}
+
+/// Runs one request through `device` (custom endpoints answered by `custom`), whatever the
+/// transport. A failure names the endpoint and why; the transport then ends the exchange
+/// without an answer, as ESP-IDF does.
+pub(crate) fn answer(
+    device: &mut Device,
+    endpoint: &str,
+    body: &[u8],
+    custom: &CustomHandler,
+) -> Result<Answered, (String, String)> {
+    let (reply, action) = device
+        .handle_request(endpoint, body, &mut OsRng)
+        .map_err(|e| (endpoint.to_owned(), e.to_string()))?;
+    match reply {
+        Reply::Bytes(body) => Ok(Answered {
+            body,
+            action,
+            custom: None,
+        }),
+        Reply::Custom { endpoint, data } => {
+            let answer = custom(&endpoint, &data);
+            let body = device
+                .custom_reply(&answer)
+                .map_err(|e| (endpoint.clone(), e.to_string()))?;
+            Ok(Answered {
+                body,
+                action,
+                custom: Some((endpoint, data.len())),
+            })
         }
     }
 }

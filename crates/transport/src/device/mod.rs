@@ -7,6 +7,8 @@
 //! address.
 
 pub mod ap;
+pub mod ble;
+pub mod blufi;
 pub mod nm;
 pub mod radio;
 pub mod softap;
@@ -197,23 +199,38 @@ pub enum Event {
         /// The QR payload for the apps (JSON).
         qr: String,
     },
+    /// BLE: advertising and serving protocomm over GATT (or BluFi).
+    Advertising {
+        /// `ble` (protocomm) or `blufi`.
+        method: &'static str,
+        /// The adapter's Bluetooth address.
+        address: String,
+        /// The advertised name.
+        name: String,
+        /// Security scheme (protocomm) or crypto generation (BluFi: 1 legacy, 2 ffdhe3072).
+        security: u8,
+        /// Networks found by the scan before serving.
+        scanned: usize,
+        /// The QR payload for the apps (JSON; empty for BluFi).
+        qr: String,
+    },
     /// SoftAP: a client started a session (or a second one was refused, `busy`).
     Session {
         /// The client.
-        peer: std::net::SocketAddr,
+        peer: String,
         /// Refused (503) because another client's session is in use.
         busy: bool,
     },
     /// SoftAP: the client completed the security handshake.
     Established {
         /// The client.
-        peer: std::net::SocketAddr,
+        peer: String,
     },
     /// SoftAP: a request failed (wrong proof, bad message, oversized body): the connection was
     /// closed without a response, as ESP-IDF does.
     Rejected {
         /// The client.
-        peer: std::net::SocketAddr,
+        peer: String,
         /// The endpoint.
         endpoint: String,
         /// Why.
@@ -301,6 +318,9 @@ pub enum DaemonError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// Bluetooth (bluetoothd, the adapter, GATT registration) failed.
+    #[error("bluetooth: {0}")]
+    Ble(crate::ble::BleError),
     /// The protocomm configuration is invalid (salt/verifier, endpoint names).
     #[error("protocomm configuration: {0}")]
     Protocomm(wifiprov_protocomm::Error),

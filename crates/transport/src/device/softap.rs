@@ -260,7 +260,7 @@ pub fn default_channel(scanned: &[ScanEntry]) -> u8 {
 
 /// Scans the 2.4 GHz channels on `iface` (managed, up) with `iw`, a few tries (the radio may be
 /// busy just after coming up).
-fn scan(iface: &str) -> Vec<ScanEntry> {
+pub(crate) fn scan(iface: &str) -> Vec<ScanEntry> {
     let _ = Command::new("ip")
         .args(["link", "set", iface, "up"])
         .status();
@@ -434,26 +434,98 @@ pub fn run(
         qr: config.qr.clone(),
     });
 
+    let served = |f: &mut dyn FnMut(&mut Device)| server.with_device(|d| f(d));
+    let mut before_join = |entry: &ScanEntry| {
+        // One channel for AP and station: the AP goes where the network is.
+        if let Some(ap) = access_point.as_mut()
+            && let Ok(channel) = u8::try_from(entry.channel)
+            && channel != 0
+            && let Err(e) = ap.switch_channel(channel)
+        {
+            return Some(format!("moving the AP to channel {channel}: {e}"));
+        }
+        None
+    };
+    let result = provision_loop(
+        &Serving {
+            station: &config.station,
+            joining,
+            record_ip: config.record_ip,
+            done_grace: config.done_grace,
+            auto_stop: config.auto_stop,
+            method: "softap",
+        },
+        &scanned,
+        &store,
+        manager.as_ref(),
+        &rx,
+        &served,
+        stop,
+        &mut events,
+        &mut before_join,
+    );
+    handle.shutdown();
+    drop(access_point);
+    drop(ap_interface);
+    result
+}
+
+/// What the provisioning loop needs to know of the device it serves.
+pub(crate) struct Serving<'a> {
+    /// Station side: interface, backend, timeouts, `once`.
+    pub(crate) station: &'a Config,
+    /// Join (else record).
+    pub(crate) joining: bool,
+    /// The address the record backend reports.
+    pub(crate) record_ip: Ipv4Addr,
+    /// Keep serving this long after the client read Connected.
+    pub(crate) done_grace: Duration,
+    /// Stop this long after joining even if no client read the status.
+    pub(crate) auto_stop: Duration,
+    /// The method's name in events and the store (`softap`, `ble`).
+    pub(crate) method: &'static str,
+}
+
+/// Runs `f` on the served protocomm device.
+pub(crate) type WithDevice<'a> = dyn Fn(&mut dyn FnMut(&mut Device)) + 'a;
+
+/// The device side of unified provisioning after the server is up, whatever carries it (HTTP,
+/// GATT): act on the server's events — store and join on ApplyConfig, report the station state
+/// back through the protocomm device, stop once the client read Connected (or the auto-stop
+/// time passed), stay provisionable after a failure. `before_join` runs with the network's scan
+/// entry before joining (the SoftAP moves its channel) and may report a problem.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn provision_loop(
+    serving: &Serving<'_>,
+    scanned: &[ScanEntry],
+    store: &store::Store,
+    manager: Option<&nm::NetworkManager>,
+    rx: &mpsc::Receiver<ServerEvent>,
+    served: &WithDevice<'_>,
+    stop: &AtomicBool,
+    events: &mut dyn FnMut(&Event),
+    before_join: &mut dyn FnMut(&ScanEntry) -> Option<String>,
+) -> Result<SoftApProvisioned, DaemonError> {
     let started = Instant::now();
     let mut received_at = None;
     let mut joined: Option<(Vec<u8>, Ipv4Addr, Duration)> = None;
     let mut done_at: Option<Instant> = None;
-    let result = loop {
+    loop {
         if stop.load(Ordering::SeqCst) {
-            break Err(DaemonError::Stopped);
+            return Err(DaemonError::Stopped);
         }
-        if let Some(limit) = config.station.listen_timeout
+        if let Some(limit) = serving.station.listen_timeout
             && joined.is_none()
             && started.elapsed() >= limit
         {
-            break Err(DaemonError::ListenTimeout(limit.as_secs()));
+            return Err(DaemonError::ListenTimeout(limit.as_secs()));
         }
         if let Some(at) = done_at
-            && at.elapsed() >= config.done_grace
-            && config.station.once
+            && at.elapsed() >= serving.done_grace
+            && serving.station.once
             && let Some((ssid, ip, after)) = &joined
         {
-            break Ok(SoftApProvisioned {
+            return Ok(SoftApProvisioned {
                 ssid: ssid.clone(),
                 ip: *ip,
                 credentials_after: received_at.unwrap_or_default(),
@@ -463,10 +535,10 @@ pub fn run(
         }
         if let Some((ssid, ip, after)) = &joined
             && done_at.is_none()
-            && config.station.once
-            && started.elapsed() >= *after + config.auto_stop
+            && serving.station.once
+            && started.elapsed() >= *after + serving.auto_stop
         {
-            break Ok(SoftApProvisioned {
+            return Ok(SoftApProvisioned {
                 ssid: ssid.clone(),
                 ip: *ip,
                 credentials_after: received_at.unwrap_or_default(),
@@ -477,10 +549,10 @@ pub fn run(
         let event = match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(event) => event,
             Err(RecvTimeoutError::Timeout) => continue,
-            Err(RecvTimeoutError::Disconnected) => break Err(DaemonError::Stopped),
+            Err(RecvTimeoutError::Disconnected) => return Err(DaemonError::Stopped),
         };
         let (action, via) = match event {
-            ServerEvent::Action(action) => (action, "softap"),
+            ServerEvent::Action(action) => (action, serving.method),
             ServerEvent::PortalAction(action) => (action, "portal"),
             ServerEvent::SessionStarted { peer } => {
                 events(&Event::Session { peer, busy: false });
@@ -519,43 +591,37 @@ pub fn run(
                     via,
                 });
                 store.save(&store::Stored {
-                    method: "softap".to_owned(),
+                    method: serving.method.to_owned(),
                     ssid_hex: hex(&credentials.ssid),
                     password_hex: hex(&credentials.passphrase),
                     bssid: credentials.bssid.map(|b| format_mac(&b)),
                     reserved_hex: None,
                 })?;
                 let target = scanned.iter().find(|e| e.ssid == credentials.ssid).cloned();
-                let outcome = if joining {
+                let outcome = if serving.joining {
                     events(&Event::Joining {
                         ssid: credentials.ssid.clone(),
                     });
-                    if let (Some(ap), Some(entry)) = (access_point.as_mut(), &target) {
-                        // One channel for AP and station: the AP goes where the network is.
-                        if let Ok(channel) = u8::try_from(entry.channel)
-                            && channel != 0
-                            && let Err(e) = ap.switch_channel(channel)
-                        {
-                            events(&Event::Failed {
-                                reason: format!("moving the AP to channel {channel}: {e}"),
-                            });
-                        }
+                    if let Some(entry) = &target
+                        && let Some(reason) = before_join(entry)
+                    {
+                        events(&Event::Failed { reason });
                     }
                     super::join_network(
-                        &config.station,
-                        manager.as_ref(),
+                        serving.station,
+                        manager,
                         &credentials.ssid,
                         &credentials.passphrase,
                         target.as_ref().and_then(|e| u8::try_from(e.channel).ok()),
                         credentials.bssid.or(target.as_ref().map(|e| e.bssid)),
                     )
                 } else {
-                    Ok(config.record_ip)
+                    Ok(serving.record_ip)
                 };
                 match outcome {
                     Ok(ip) => {
                         let after = started.elapsed();
-                        server.with_device(|d| {
+                        served(&mut |d| {
                             d.provisioner_mut()
                                 .set_station(Station::Connected(Connected {
                                     ip: ip.octets(),
@@ -578,7 +644,7 @@ pub fn run(
                         joined = Some((credentials.ssid.clone(), ip, after));
                     }
                     Err(e) => {
-                        server.with_device(|d| {
+                        served(&mut |d| {
                             d.provisioner_mut()
                                 .set_station(Station::Failed(fail_reason(&e)));
                         });
@@ -602,11 +668,7 @@ pub fn run(
             // Scan: the list was made before the AP went up and is already offered.
             Action::Scan(_) => {}
         }
-    };
-    handle.shutdown();
-    drop(access_point);
-    drop(ap_interface);
-    result
+    }
 }
 
 #[cfg(test)]

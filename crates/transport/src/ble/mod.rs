@@ -1,0 +1,302 @@
+//! Bluetooth LE on BlueZ (through `bluer` and bluetoothd's D-Bus API): ESP-IDF protocomm over
+//! GATT ([`protocomm`], both roles) and BluFi ([`blufi`], both roles).
+//!
+//! Everything here is blocking for the caller: each server runs its own thread with a small
+//! tokio runtime (bluer is async), each client owns one and blocks on it per call.
+//!
+//! Adapters are chosen by name (`hci0`); `None` is bluetoothd's default adapter. The adapter is
+//! powered on if it is not.
+
+pub mod blufi;
+pub mod protocomm;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use bluer::{Adapter, AdapterEvent, DiscoveryFilter, DiscoveryTransport, Session};
+pub use bluer::{Address, Uuid};
+use futures::{StreamExt as _, pin_mut};
+
+/// A BLE failure, with what was being done.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BleError {
+    /// bluetoothd refused or failed a call.
+    #[error("{context}: {source}")]
+    Bluetooth {
+        /// What was being done.
+        context: String,
+        /// bluer's error (its D-Bus error name and message).
+        source: bluer::Error,
+    },
+    /// The async runtime could not be made.
+    #[error("starting the Bluetooth runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// No device matched in time.
+    #[error("no device {what} found within {seconds} s (is it advertising? --hci right?)")]
+    NotFound {
+        /// The match (name, address, service).
+        what: String,
+        /// The time given.
+        seconds: u64,
+    },
+    /// The device has no matching GATT service.
+    #[error("{address} has no {what} service")]
+    NoService {
+        /// The device.
+        address: String,
+        /// Which service.
+        what: String,
+    },
+    /// A GATT step took too long.
+    #[error("{what}: no answer within {seconds} s")]
+    Timeout {
+        /// The step.
+        what: String,
+        /// The limit.
+        seconds: u64,
+    },
+    /// The server thread ended before it was ready.
+    #[error("the Bluetooth server ended before it was ready")]
+    ServerGone,
+}
+
+/// A `map_err` helper: bluer error → [`BleError::Bluetooth`] with context.
+pub(crate) fn bt(context: impl Into<String>) -> impl FnOnce(bluer::Error) -> BleError {
+    let context = context.into();
+    move |source| BleError::Bluetooth { context, source }
+}
+
+/// A single-threaded tokio runtime with I/O and timers (bluer's D-Bus connection needs both).
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, BleError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(BleError::Runtime)
+}
+
+/// Runs `future` with a time limit, naming the step on timeout.
+pub(crate) async fn within<T>(
+    limit: Duration,
+    what: &str,
+    future: impl Future<Output = Result<T, BleError>>,
+) -> Result<T, BleError> {
+    tokio::time::timeout(limit, future)
+        .await
+        .map_err(|_| BleError::Timeout {
+            what: what.to_owned(),
+            seconds: limit.as_secs(),
+        })?
+}
+
+/// Opens `name` (or the default adapter) and powers it on.
+pub(crate) async fn open_adapter(
+    session: &Session,
+    name: Option<&str>,
+) -> Result<Adapter, BleError> {
+    let adapter = match name {
+        Some(name) => session
+            .adapter(name)
+            .map_err(bt(format!("opening adapter {name}")))?,
+        None => session
+            .default_adapter()
+            .await
+            .map_err(bt("opening the default Bluetooth adapter"))?,
+    };
+    if !adapter
+        .is_powered()
+        .await
+        .map_err(bt(format!("reading {}'s power state", adapter.name())))?
+    {
+        adapter
+            .set_powered(true)
+            .await
+            .map_err(bt(format!("powering {} on", adapter.name())))?;
+    }
+    Ok(adapter)
+}
+
+/// Which advertising device to pick.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target {
+    /// Its advertised name, exactly.
+    pub name: Option<String>,
+    /// Its address.
+    pub address: Option<Address>,
+    /// Without a name or address: a device advertising one of these services, or whose name
+    /// starts with `prefix`.
+    pub services: Vec<Uuid>,
+    /// Name prefix accepted without a name or address (`PROV_`, `BLUFI`).
+    pub prefix: &'static str,
+}
+
+impl Target {
+    /// For messages.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match (&self.address, &self.name) {
+            (Some(address), _) => address.to_string(),
+            (None, Some(name)) => format!("named {name:?}"),
+            (None, None) => format!("named {}… or advertising the service", self.prefix),
+        }
+    }
+}
+
+/// A device seen while scanning.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Found {
+    /// Its address.
+    pub address: String,
+    /// Its advertised name.
+    pub name: Option<String>,
+    /// Signal strength, if reported.
+    pub rssi: Option<i16>,
+}
+
+/// Scans until a device matching `target` shows up (or `limit` passes) and returns it.
+pub(crate) async fn discover(
+    adapter: &Adapter,
+    target: &Target,
+    limit: Duration,
+) -> Result<(bluer::Device, Found), BleError> {
+    let filter = DiscoveryFilter {
+        transport: DiscoveryTransport::Le,
+        duplicate_data: true,
+        ..DiscoveryFilter::default()
+    };
+    adapter
+        .set_discovery_filter(filter)
+        .await
+        .map_err(bt(format!("setting {}'s discovery filter", adapter.name())))?;
+    let events = adapter
+        .discover_devices_with_changes()
+        .await
+        .map_err(bt(format!("scanning on {}", adapter.name())))?;
+    pin_mut!(events);
+    let started = Instant::now();
+    loop {
+        // Devices bluetoothd already knows are announced as added first; changes follow.
+        let left = limit.saturating_sub(started.elapsed());
+        let address = match tokio::time::timeout(left, events.next()).await {
+            Ok(Some(AdapterEvent::DeviceAdded(address))) => address,
+            Ok(Some(_)) => continue,
+            Ok(None) | Err(_) => {
+                return Err(BleError::NotFound {
+                    what: target.describe(),
+                    seconds: limit.as_secs(),
+                });
+            }
+        };
+        let device = adapter
+            .device(address)
+            .map_err(bt(format!("opening {address}")))?;
+        let name = device.name().await.ok().flatten();
+        let matches = match (&target.address, &target.name) {
+            (Some(wanted), _) => *wanted == address,
+            (None, Some(wanted)) => name.as_deref() == Some(wanted.as_str()),
+            (None, None) => {
+                let uuids = device.uuids().await.ok().flatten().unwrap_or_default();
+                name.as_deref()
+                    .is_some_and(|n| n.starts_with(target.prefix))
+                    || target.services.iter().any(|s| uuids.contains(s))
+            }
+        };
+        if matches {
+            let rssi = device.rssi().await.ok().flatten();
+            let found = Found {
+                address: address.to_string(),
+                name,
+                rssi,
+            };
+            return Ok((device, found));
+        }
+    }
+}
+
+/// Connects to `device` (a few tries: the first LE connection attempt often races the
+/// advertiser) and waits until bluetoothd has resolved its GATT services.
+pub(crate) async fn connect(device: &bluer::Device, limit: Duration) -> Result<(), BleError> {
+    let address = device.address();
+    let started = Instant::now();
+    let mut last = None;
+    for _ in 0..4 {
+        if device.is_connected().await.unwrap_or(false) {
+            break;
+        }
+        match tokio::time::timeout(limit, device.connect()).await {
+            Ok(Ok(())) => {
+                last = None;
+                break;
+            }
+            Ok(Err(e)) => last = Some(e),
+            Err(_) => {
+                return Err(BleError::Timeout {
+                    what: format!("connecting to {address}"),
+                    seconds: limit.as_secs(),
+                });
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    if let Some(e) = last {
+        return Err(bt(format!("connecting to {address}"))(e));
+    }
+    while !device
+        .is_services_resolved()
+        .await
+        .map_err(bt(format!("reading {address}'s state")))?
+    {
+        if started.elapsed() > limit {
+            return Err(BleError::Timeout {
+                what: format!("discovering {address}'s GATT services"),
+                seconds: limit.as_secs(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// Runs `then` once `peer` disconnects from `adapter` (a task on the current runtime).
+pub(crate) fn on_disconnect(
+    adapter: &Adapter,
+    peer: bluer::Address,
+    then: impl FnOnce() + Send + 'static,
+) {
+    let Ok(device) = adapter.device(peer) else {
+        return;
+    };
+    tokio::spawn(async move {
+        let Ok(events) = device.events().await else {
+            return;
+        };
+        pin_mut!(events);
+        while let Some(event) = events.next().await {
+            if let bluer::DeviceEvent::PropertyChanged(bluer::DeviceProperty::Connected(false)) =
+                event
+            {
+                then();
+                return;
+            }
+        }
+    });
+}
+
+/// A write *with response* (ATT Write Request, or Prepare/Execute Write when the value does not
+/// fit the MTU). bluer's default is a write command, which has no response, cannot be long,
+/// and would let the protocomm read overtake its request.
+pub(crate) fn write_request() -> bluer::gatt::remote::CharacteristicWriteRequest {
+    bluer::gatt::remote::CharacteristicWriteRequest {
+        op_type: bluer::gatt::WriteOp::Request,
+        ..Default::default()
+    }
+}
+
+/// The UUID of the Characteristic User Description descriptor (0x2901).
+pub(crate) const USER_DESCRIPTION: Uuid = uuid16(0x2901);
+
+/// A 16-bit Bluetooth SIG UUID in the base UUID.
+#[must_use]
+pub const fn uuid16(short: u16) -> Uuid {
+    Uuid::from_u128(((short as u128) << 96) | 0x0000_0000_0000_1000_8000_0080_5f9b_34fb)
+}
