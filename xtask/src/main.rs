@@ -2,10 +2,12 @@
 //!
 //! * `cargo xtask demo`: the main job. Boots the virtual radio lab (`lab/run`: QEMU, the Debian
 //!   kernel, `mac80211_hwsim`, hostapd, wpa_supplicant), provisions a device by every implemented
-//!   method — the phone runs `wifiprov esptouch send` (or `wifiprov softap`, or a browser on the
-//!   captive portal), the device runs the `wifiprov device` daemon — and prints a result table
+//!   method — the phone runs `wifiprov esptouch send` (or `wifiprov softap`, a browser on the
+//!   captive portal, `wifiprov ble` or `wifiprov blufi` on a second virtual Bluetooth
+//!   controller), the device runs the `wifiprov device` daemon — and prints a result table
 //!   (method, time to lock, to credentials, to joined, whether the phone got the confirmation:
-//!   the ESP-TOUCH ack, or CONNECTED read by the SoftAP client or the portal page).
+//!   the ESP-TOUCH ack, or CONNECTED read by the SoftAP/BLE client, the portal page or the BluFi
+//!   status report).
 //!   Needs root; `lab/run` installs what it needs.
 //! * `cargo xtask demo --loopback`: the same two programs over `lo` without the lab (the device
 //!   sniffs `lo` with a raw socket, decodes, and acknowledges over UDP).
@@ -44,7 +46,7 @@ fn main() -> Result<()> {
 
 /// Lab scenarios of the demo, one per method (and join backend): (method, scenario, the report
 /// check that says the phone got the confirmation).
-const LAB_DEMO: [(&str, &str, &str); 6] = [
+const LAB_DEMO: [(&str, &str, &str); 8] = [
     ("esptouch-v1", "esptouch-v1-basic", "device0_acked"),
     (
         "esptouch-v1/NM",
@@ -55,6 +57,8 @@ const LAB_DEMO: [(&str, &str, &str); 6] = [
     ("esptouch-v2", "esptouch-v2-basic", "device0_acked"),
     ("softap sec2", "softap-sec2", "client_saw_connected"),
     ("captive portal", "captive-portal", "browser_saw_connected"),
+    ("ble sec2", "ble-sec2", "client_saw_connected"),
+    ("blufi", "blufi-basic", "client_saw_connected"),
 ];
 
 fn lab_demo() -> Result<()> {
@@ -105,8 +109,8 @@ fn lab_demo() -> Result<()> {
         );
     }
     println!(
-        "\ntimes are from the phone's first datagram (SoftAP: the client's start; portal: the browser's, \
-         Chromium start-up included); reports in lab/out/SCENARIO/"
+        "\ntimes are from the phone's first datagram (SoftAP and BLE: the client's start; portal: the \
+         browser's, Chromium start-up included); reports in lab/out/SCENARIO/"
     );
     if all_ok {
         Ok(())

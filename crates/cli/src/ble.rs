@@ -2,11 +2,11 @@
 //! settings of `wifiprov device --methods ble`.
 
 use anyhow::{Context as _, Result};
-use wifiprov_transport::ble::Target;
 use wifiprov_transport::ble::protocomm::{ClientConfig, GattLink};
+use wifiprov_transport::ble::{BleError, Target};
 
 use crate::args::BleArgs;
-use crate::softap::{provision_over, seconds};
+use crate::softap::{provision_options, provision_with, seconds};
 
 /// A Bluetooth address argument (`AA:BB:CC:DD:EE:FF`).
 pub(crate) fn parse_address(text: &str) -> Result<bluer_address::Address> {
@@ -21,12 +21,31 @@ pub(crate) fn parse_uuid(text: &str, what: &str) -> Result<bluer_address::Uuid> 
     })
 }
 
+/// With `--json`, the one JSON object for a connection that could not be made.
+pub(crate) fn print_connect_error(json: bool, error: &BleError) {
+    if !json {
+        return;
+    }
+    let kind = match error {
+        BleError::NotFound { .. } => "not_found",
+        BleError::NoService { .. } => "no_service",
+        BleError::Timeout { .. } => "timeout",
+        _ => "bluetooth",
+    };
+    println!(
+        "{}",
+        serde_json::json!({"result": "error", "error": kind, "message": error.to_string()})
+    );
+}
+
 /// The address and UUID types of the Bluetooth stack, without naming its crate in the CLI.
 pub(crate) mod bluer_address {
     pub(crate) use wifiprov_transport::ble::{Address, Uuid};
 }
 
 pub(crate) fn run(args: &BleArgs) -> Result<()> {
+    // Everything the user gave is checked before the radio is touched.
+    let (options, qr) = provision_options(&args.common, "ble")?;
     let target = Target {
         name: args.name.clone(),
         address: args.address.as_deref().map(parse_address).transpose()?,
@@ -47,7 +66,9 @@ pub(crate) fn run(args: &BleArgs) -> Result<()> {
         config.target.describe(),
         args.hci.as_deref().unwrap_or("the default adapter")
     );
-    let mut link = GattLink::connect(&config).context("BLE connection failed")?;
+    let mut link = GattLink::connect(&config)
+        .inspect_err(|e| print_connect_error(args.common.json, e))
+        .context("BLE connection failed")?;
     let found = link.found().clone();
     eprintln!(
         "ble: connected to {}{}; endpoints: {}",
@@ -59,7 +80,14 @@ pub(crate) fn run(args: &BleArgs) -> Result<()> {
             .unwrap_or_default(),
         link.endpoints().join(", ")
     );
-    let result = provision_over(&mut link, &args.common, "ble", &found.address);
+    let result = provision_with(
+        &mut link,
+        &options,
+        qr,
+        args.common.json,
+        "ble",
+        &found.address,
+    );
     link.disconnect();
     result
 }

@@ -78,7 +78,9 @@ pub(crate) fn run(args: &BlufiArgs) -> Result<()> {
         config.target.describe(),
         args.hci.as_deref().unwrap_or("the default adapter")
     );
-    let mut link = BlufiLink::connect(&config).context("BLE connection failed")?;
+    let mut link = BlufiLink::connect(&config)
+        .inspect_err(|e| crate::ble::print_connect_error(args.json, e))
+        .context("BLE connection failed")?;
     let found = link.found().clone();
     eprintln!(
         "blufi: connected to {}{} (ATT MTU {})",

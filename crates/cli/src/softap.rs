@@ -106,6 +106,16 @@ pub(crate) fn provision_over(
     label: &str,
     device: &str,
 ) -> Result<()> {
+    let (options, qr) = provision_options(args, label)?;
+    provision_with(link, &options, qr, args.json, label, device)
+}
+
+/// The provisioning options from the user's settings (checked before any connection is made),
+/// and the QR payload if one was given.
+pub(crate) fn provision_options(
+    args: &ProvisionArgs,
+    label: &str,
+) -> Result<(Options, Option<Value>)> {
     let mut security = args.security.clone();
     let qr = args
         .qr
@@ -167,11 +177,23 @@ pub(crate) fn provision_over(
         reset_only: args.reset,
         reprovision_only: args.reprov,
     };
+    Ok((options, qr))
+}
+
+/// Runs the provisioning sequence over `link` and reports the outcome (JSON with `json`).
+pub(crate) fn provision_with(
+    link: &mut impl Link,
+    options: &Options,
+    qr: Option<Value>,
+    json: bool,
+    label: &str,
+    device: &str,
+) -> Result<()> {
     let stop = crate::stop_flag();
     let mut last_status = String::new();
     let result = provision::run(
         link,
-        &options,
+        options,
         &|| stop.load(std::sync::atomic::Ordering::SeqCst),
         &mut |step| match step {
             Progress::DeviceInfo(info) => eprintln!(
@@ -218,7 +240,7 @@ pub(crate) fn provision_over(
     );
     match result {
         Ok(outcome) => {
-            if args.json {
+            if json {
                 let custom: Vec<Value> = outcome
                     .custom
                     .iter()
@@ -241,7 +263,7 @@ pub(crate) fn provision_over(
             Ok(())
         }
         Err(error) => {
-            if args.json {
+            if json {
                 let kind = match &error {
                     ProvisionError::SecurityMismatch { .. } => "security_mismatch",
                     ProvisionError::MissingSecret { .. } => "missing_secret",

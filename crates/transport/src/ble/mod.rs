@@ -13,7 +13,7 @@ pub mod protocomm;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use bluer::{Adapter, AdapterEvent, DiscoveryFilter, DiscoveryTransport, Session};
+use bluer::{Adapter, DiscoveryFilter, DiscoveryTransport, Session};
 pub use bluer::{Address, Uuid};
 use futures::{StreamExt as _, pin_mut};
 
@@ -175,42 +175,64 @@ pub(crate) async fn discover(
     pin_mut!(events);
     let started = Instant::now();
     loop {
-        // Devices bluetoothd already knows are announced as added first; changes follow.
+        // A device's name often arrives after it was added (the scan response, a later
+        // report): look at every device bluetoothd knows, each time something happened or a
+        // quarter of a second passed, while discovery runs.
+        for address in adapter
+            .device_addresses()
+            .await
+            .map_err(bt(format!("listing {}'s devices", adapter.name())))?
+        {
+            if let Some(found) = matching(adapter, target, address).await {
+                return Ok(found);
+            }
+        }
         let left = limit.saturating_sub(started.elapsed());
-        let address = match tokio::time::timeout(left, events.next()).await {
-            Ok(Some(AdapterEvent::DeviceAdded(address))) => address,
-            Ok(Some(_)) => continue,
-            Ok(None) | Err(_) => {
-                return Err(BleError::NotFound {
-                    what: target.describe(),
-                    seconds: limit.as_secs(),
-                });
-            }
-        };
-        let device = adapter
-            .device(address)
-            .map_err(bt(format!("opening {address}")))?;
-        let name = device.name().await.ok().flatten();
-        let matches = match (&target.address, &target.name) {
-            (Some(wanted), _) => *wanted == address,
-            (None, Some(wanted)) => name.as_deref() == Some(wanted.as_str()),
-            (None, None) => {
-                let uuids = device.uuids().await.ok().flatten().unwrap_or_default();
-                name.as_deref()
-                    .is_some_and(|n| n.starts_with(target.prefix))
-                    || target.services.iter().any(|s| uuids.contains(s))
-            }
-        };
-        if matches {
-            let rssi = device.rssi().await.ok().flatten();
-            let found = Found {
-                address: address.to_string(),
-                name,
-                rssi,
-            };
-            return Ok((device, found));
+        if left.is_zero() {
+            return Err(BleError::NotFound {
+                what: target.describe(),
+                seconds: limit.as_secs(),
+            });
+        }
+        if let Ok(None) =
+            tokio::time::timeout(left.min(Duration::from_millis(250)), events.next()).await
+        {
+            return Err(BleError::NotFound {
+                what: target.describe(),
+                seconds: limit.as_secs(),
+            });
         }
     }
+}
+
+/// The device at `address` if it matches `target` (and bluetoothd still has it).
+async fn matching(
+    adapter: &Adapter,
+    target: &Target,
+    address: bluer::Address,
+) -> Option<(bluer::Device, Found)> {
+    let device = adapter.device(address).ok()?;
+    let name = device.name().await.ok().flatten();
+    let matches = match (&target.address, &target.name) {
+        (Some(wanted), _) => *wanted == address,
+        (None, Some(wanted)) => name.as_deref() == Some(wanted.as_str()),
+        (None, None) => {
+            let uuids = device.uuids().await.ok().flatten().unwrap_or_default();
+            name.as_deref()
+                .is_some_and(|n| n.starts_with(target.prefix))
+                || target.services.iter().any(|s| uuids.contains(s))
+        }
+    };
+    if !matches {
+        return None;
+    }
+    let rssi = device.rssi().await.ok().flatten();
+    let found = Found {
+        address: address.to_string(),
+        name,
+        rssi,
+    };
+    Some((device, found))
 }
 
 /// Connects to `device` (a few tries: the first LE connection attempt often races the
