@@ -127,18 +127,8 @@ pub(crate) struct BlufiArgs {
     /// The crypto generation.
     #[arg(long, value_enum, default_value_t = CryptoArg::Auto)]
     pub(crate) crypto: CryptoArg,
-    /// The network for the device, as text.
-    #[arg(long, conflicts_with = "ssid_hex")]
-    pub(crate) ssid: Option<String>,
-    /// The network for the device, as hex bytes.
-    #[arg(long, value_name = "HEX")]
-    pub(crate) ssid_hex: Option<String>,
-    /// Its passphrase (empty or absent: open network).
-    #[arg(long, conflicts_with = "passphrase_hex")]
-    pub(crate) passphrase: Option<String>,
-    /// Its passphrase as hex bytes.
-    #[arg(long, value_name = "HEX")]
-    pub(crate) passphrase_hex: Option<String>,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
     /// Ask for the device's Wi-Fi list (GET_WIFI_LIST) first (without --ssid: only that).
     #[arg(long)]
     pub(crate) scan: bool,
@@ -159,15 +149,9 @@ pub(crate) struct BlufiArgs {
     pub(crate) json: bool,
 }
 
-/// What the provisioner does, whatever the transport.
-#[derive(Debug, Args)]
-pub(crate) struct ProvisionArgs {
-    #[command(flatten)]
-    pub(crate) security: SecurityArgs,
-    /// The device's QR payload, e.g. '{"ver":"v1","name":"PROV_01B1E8","username":"wifiprov","pop":"abcd1234","transport":"ble"}'
-    /// (fills --username/--pop/--password when they are not given).
-    #[arg(long, value_name = "JSON")]
-    pub(crate) qr: Option<String>,
+/// The network the provisioner sends.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct NetworkArgs {
     /// The network for the device, as text.
     #[arg(long, conflicts_with = "ssid_hex")]
     pub(crate) ssid: Option<String>,
@@ -180,6 +164,49 @@ pub(crate) struct ProvisionArgs {
     /// Its passphrase as hex bytes.
     #[arg(long, value_name = "HEX")]
     pub(crate) passphrase_hex: Option<String>,
+}
+
+impl NetworkArgs {
+    /// The SSID (if given) and the passphrase as bytes, checked: SSID 1..32 bytes, passphrase at
+    /// most `max_passphrase` bytes.
+    pub(crate) fn bytes(
+        &self,
+        max_passphrase: usize,
+    ) -> anyhow::Result<(Option<Vec<u8>>, Vec<u8>)> {
+        use anyhow::Context as _;
+        let ssid = match (&self.ssid, &self.ssid_hex) {
+            (Some(text), None) => Some(text.as_bytes().to_vec()),
+            (None, Some(hex)) => Some(crate::output::parse_hex(hex).context("--ssid-hex")?),
+            _ => None,
+        };
+        let passphrase = match (&self.passphrase, &self.passphrase_hex) {
+            (Some(text), _) => text.as_bytes().to_vec(),
+            (None, Some(hex)) => crate::output::parse_hex(hex).context("--passphrase-hex")?,
+            (None, None) => Vec::new(),
+        };
+        if let Some(ssid) = &ssid {
+            if ssid.is_empty() || ssid.len() > 32 {
+                anyhow::bail!("the SSID must be 1..32 bytes");
+            }
+            if passphrase.len() > max_passphrase {
+                anyhow::bail!("the passphrase must be at most {max_passphrase} bytes");
+            }
+        }
+        Ok((ssid, passphrase))
+    }
+}
+
+/// What the provisioner does, whatever the transport.
+#[derive(Debug, Args)]
+pub(crate) struct ProvisionArgs {
+    #[command(flatten)]
+    pub(crate) security: SecurityArgs,
+    /// The device's QR payload, e.g. '{"ver":"v1","name":"PROV_01B1E8","username":"wifiprov","pop":"abcd1234","transport":"ble"}'
+    /// (fills --username/--pop/--password when they are not given).
+    #[arg(long, value_name = "JSON")]
+    pub(crate) qr: Option<String>,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
     /// Show the networks the device sees (without --ssid: only that).
     #[arg(long)]
     pub(crate) scan: bool,
@@ -569,6 +596,9 @@ pub(crate) struct DeviceSoftapArgs {
     /// version 1.4; v1 = legacy, reports 1.3).
     #[arg(long, value_enum, value_name = "v1|v2")]
     pub(crate) blufi_crypto: Option<DeviceCryptoArg>,
+    /// BluFi: the advertised name (default BLUFI_DEVICE; alone, --service-name also sets it).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) blufi_name: Option<String>,
     /// BLE: the protocomm service UUID (default ESP-IDF's example
     /// 021a9004-0382-4aea-bff4-6b3f1c5adfb4).
     #[arg(long, value_name = "UUID")]

@@ -15,7 +15,7 @@ use wifiprov_transport::ble::Target;
 use wifiprov_transport::ble::blufi::{BlufiError, BlufiLink, ClientConfig};
 
 use crate::args::{BlufiArgs, CryptoArg};
-use crate::output::{display_bytes, format_mac, parse_hex, text_or_null, to_hex};
+use crate::output::{display_bytes, format_mac, text_or_null, to_hex};
 use crate::softap::seconds;
 
 fn state_text(state: StationState) -> &'static str {
@@ -38,24 +38,8 @@ fn status_json(status: &Status) -> Value {
 }
 
 pub(crate) fn run(args: &BlufiArgs) -> Result<()> {
-    let ssid = match (&args.ssid, &args.ssid_hex) {
-        (Some(text), None) => Some(text.as_bytes().to_vec()),
-        (None, Some(hex)) => Some(parse_hex(hex).context("--ssid-hex")?),
-        _ => None,
-    };
-    let passphrase = match (&args.passphrase, &args.passphrase_hex) {
-        (Some(text), _) => text.as_bytes().to_vec(),
-        (None, Some(hex)) => parse_hex(hex).context("--passphrase-hex")?,
-        (None, None) => Vec::new(),
-    };
-    if let Some(ssid) = &ssid {
-        if ssid.is_empty() || ssid.len() > 32 {
-            bail!("the SSID must be 1..32 bytes");
-        }
-        if passphrase.len() > 64 {
-            bail!("the passphrase must be at most 64 bytes");
-        }
-    } else if !(args.scan || args.custom.is_some()) {
+    let (ssid, passphrase) = args.network.bytes(64)?;
+    if ssid.is_none() && !(args.scan || args.custom.is_some()) {
         bail!("nothing to do: give --ssid (and --passphrase), or --scan or --custom");
     }
     let target = Target {

@@ -39,6 +39,7 @@ struct FileConfig {
     hci: Option<String>,
     service_uuid: Option<String>,
     blufi_crypto: Option<crate::args::DeviceCryptoArg>,
+    blufi_name: Option<String>,
     ap_iface: Option<String>,
     listen: Option<std::net::SocketAddr>,
     no_ap: Option<bool>,
@@ -83,8 +84,14 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>, FileConfig
         bail!("--methods softap runs alone (the radio cannot sniff while it is an AP)");
     }
     let ble = methods.contains(&MethodArg::Ble) || methods.contains(&MethodArg::Blufi);
-    if ble && methods.len() > 1 {
-        bail!("--methods ble and blufi run alone in this version (not beside other methods yet)");
+    if ble
+        && methods
+            .iter()
+            .any(|m| !matches!(m, MethodArg::Ble | MethodArg::Blufi))
+    {
+        bail!(
+            "--methods ble and blufi run alone or together in this version (not beside the sniffing methods yet)"
+        );
     }
     let record = args.backend.or(file.backend) == Some(BackendArg::Record);
     let serve_only =
@@ -447,12 +454,12 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<()> {
     {
         return run_softap(args, config, hook, file);
     }
-    if args
-        .methods
-        .as_ref()
-        .or(file.methods.as_ref())
-        .is_some_and(|m| m.contains(&MethodArg::Ble))
-    {
+    let methods = args.methods.as_ref().or(file.methods.as_ref());
+    let has = |method| methods.is_some_and(|m| m.contains(&method));
+    if has(MethodArg::Ble) && has(MethodArg::Blufi) {
+        return run_ble_and_blufi(args, config, hook, &file);
+    }
+    if has(MethodArg::Ble) {
         return run_ble(args, config, hook, &file);
     }
     if args
@@ -545,8 +552,43 @@ fn run_ble(
     hook: Option<String>,
     file: &FileConfig,
 ) -> Result<()> {
+    let config = ble_config(args, station, file)?;
+    let stop = crate::stop_flag();
+    let out = Reporter::new(args.json, hook);
+    let started = out.started;
+    let result = wifiprov_transport::device::ble::run(&config, &stop, |event| out.event(event));
+    served_summary(&out, started, result, "ble", &config.station)
+}
+
+/// `--methods ble,blufi`: both services on the adapter until one of them provisions.
+fn run_ble_and_blufi(
+    args: &DeviceArgs,
+    station: Config,
+    hook: Option<String>,
+    file: &FileConfig,
+) -> Result<()> {
+    let ble = ble_config(args, station.clone(), file)?;
+    let blufi = blufi_config(args, station, file, true)?;
+    let stop = crate::stop_flag();
+    let out = Reporter::new(args.json, hook);
+    let started = out.started;
+    let result = wifiprov_transport::device::ble::run_with_blufi(&ble, &blufi, &stop, |event| {
+        out.event(event);
+    });
+    match result {
+        Ok((method, done)) => served_summary(&out, started, Ok(done), method, &ble.station),
+        Err(e) => served_summary(&out, started, Err(e), "ble,blufi", &ble.station),
+    }
+}
+
+/// The protocomm-over-GATT device's settings.
+fn ble_config(
+    args: &DeviceArgs,
+    station: Config,
+    file: &FileConfig,
+) -> Result<wifiprov_transport::device::ble::BleConfig> {
     use wifiprov_transport::ble::protocomm::{SERVICE_EXAMPLE, ServerConfig};
-    use wifiprov_transport::device::ble::{self, BleConfig};
+    use wifiprov_transport::device::ble::BleConfig;
     use wifiprov_transport::device::softap::SoftApBackend;
 
     let a = &args.softap;
@@ -581,11 +623,7 @@ fn run_ble(
         scan_results: a.scan_json.as_deref().map(read_scan_json).transpose()?,
         qr: qr.to_string(),
     };
-    let stop = crate::stop_flag();
-    let out = Reporter::new(args.json, hook);
-    let started = out.started;
-    let result = ble::run(&config, &stop, |event| out.event(event));
-    served_summary(&out, started, result, "ble", &config.station)
+    Ok(config)
 }
 
 /// `--methods blufi`: the BluFi device.
@@ -595,19 +633,39 @@ fn run_blufi(
     hook: Option<String>,
     file: &FileConfig,
 ) -> Result<()> {
+    let config = blufi_config(args, station, file, false)?;
+    let stop = crate::stop_flag();
+    let out = Reporter::new(args.json, hook);
+    let started = out.started;
+    let result = wifiprov_transport::device::blufi::run(&config, &stop, |event| out.event(event));
+    served_summary(&out, started, result, "blufi", &config.station)
+}
+
+/// The BluFi device's settings; beside the protocomm service (`with_ble`) `--service-name` is
+/// that one's, and BluFi's name is `--blufi-name` (default `BLUFI_DEVICE`).
+fn blufi_config(
+    args: &DeviceArgs,
+    station: Config,
+    file: &FileConfig,
+    with_ble: bool,
+) -> Result<wifiprov_transport::device::blufi::BlufiConfig> {
     use crate::args::DeviceCryptoArg;
     use wifiprov_blufi::Generation;
     use wifiprov_transport::ble::blufi::ServerConfig;
-    use wifiprov_transport::device::blufi::{self, BlufiConfig};
+    use wifiprov_transport::device::blufi::BlufiConfig;
     use wifiprov_transport::device::softap::SoftApBackend;
 
     let a = &args.softap;
     let record = args.backend.or(file.backend) == Some(BackendArg::Record);
-    let name = a
-        .service_name
-        .clone()
-        .or(file.service_name.clone())
-        .unwrap_or_else(|| "BLUFI_DEVICE".to_owned());
+    let own_name = a.blufi_name.clone().or(file.blufi_name.clone());
+    let name = if with_ble {
+        own_name
+    } else {
+        own_name
+            .or(a.service_name.clone())
+            .or(file.service_name.clone())
+    }
+    .unwrap_or_else(|| "BLUFI_DEVICE".to_owned());
     if name.is_empty() || name.len() > 29 {
         bail!("the BLE device name must be 1..29 bytes");
     }
@@ -631,11 +689,7 @@ fn run_blufi(
         done_grace: Duration::from_millis(1500),
         scan_results: a.scan_json.as_deref().map(read_scan_json).transpose()?,
     };
-    let stop = crate::stop_flag();
-    let out = Reporter::new(args.json, hook);
-    let started = out.started;
-    let result = blufi::run(&config, &stop, |event| out.event(event));
-    served_summary(&out, started, result, "blufi", &config.station)
+    Ok(config)
 }
 
 /// The end of a SoftAP or BLE device run: the summary event, or the error.

@@ -122,24 +122,9 @@ pub(crate) fn provision_options(
         .as_deref()
         .map(|qr| apply_qr(qr, &mut security, label))
         .transpose()?;
-    let network = match (&args.ssid, &args.ssid_hex) {
-        (Some(text), None) => Some(text.as_bytes().to_vec()),
-        (None, Some(hex)) => Some(parse_hex(hex).context("--ssid-hex")?),
-        _ => None,
-    };
-    let passphrase = match (&args.passphrase, &args.passphrase_hex) {
-        (Some(text), _) => text.as_bytes().to_vec(),
-        (None, Some(hex)) => parse_hex(hex).context("--passphrase-hex")?,
-        (None, None) => Vec::new(),
-    };
-    if let Some(ssid) = &network {
-        if ssid.is_empty() || ssid.len() > 32 {
-            bail!("the SSID must be 1..32 bytes");
-        }
-        if passphrase.len() > 63 {
-            bail!("the passphrase must be at most 63 bytes (ESP-IDF's limit)");
-        }
-    } else if !(args.scan || args.reset || args.reprov || !args.custom.is_empty()) {
+    // ESP-IDF's limit for the passphrase: 63 bytes.
+    let (network, passphrase) = args.network.bytes(63)?;
+    if network.is_none() && !(args.scan || args.reset || args.reprov || !args.custom.is_empty()) {
         bail!(
             "nothing to do: give --ssid (and --passphrase), or --scan, --custom, --reset or --reprov"
         );

@@ -9,7 +9,6 @@
 
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bluer::adv::Advertisement;
@@ -27,7 +26,7 @@ use wifiprov_blufi::device::{Device, Event};
 use wifiprov_blufi::link::Sizing;
 use wifiprov_blufi::{Client, client};
 
-use super::{BleError, Found, Target, bt, uuid16, within};
+use super::{BleError, Found, ServerThread, Target, bt, lock, uuid16, within};
 
 /// The BluFi service.
 pub const SERVICE: Uuid = uuid16(0xFFFF);
@@ -97,17 +96,11 @@ enum Command {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.state)
     }
 
     fn emit(&self, event: ServerEvent) {
-        let sender = self
-            .events
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let _ = sender.send(event);
+        let _ = lock(&self.events).send(event);
     }
 
     /// One write to 0xFF01. Returns true if it came from a new phone.
@@ -188,8 +181,7 @@ impl Shared {
 /// The device role: a GATT server with the BluFi service, advertising, on its own thread.
 pub struct Server {
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    thread: ServerThread,
     address: String,
 }
 
@@ -198,6 +190,15 @@ impl std::fmt::Debug for Server {
         f.debug_struct("Server")
             .field("address", &self.address)
             .finish_non_exhaustive()
+    }
+}
+
+/// Aborts the notification task when the server stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -224,36 +225,16 @@ impl Server {
             events: Mutex::new(events),
             flush: flush_tx,
         });
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
-        let runtime = super::runtime()?;
         let thread_shared = Arc::clone(&shared);
         let config = config.clone();
-        let thread = std::thread::Builder::new()
-            .name("ble-blufi".to_owned())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    match serve(&config, Arc::clone(&thread_shared)).await {
-                        Ok((address, handles)) => {
-                            let _ = ready_tx.send(Ok(address));
-                            let notifier = tokio::spawn(notify_task(thread_shared, flush_rx));
-                            let _ = stop_rx.await;
-                            notifier.abort();
-                            drop(handles);
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                        }
-                    }
-                });
-            })
-            .map_err(BleError::Runtime)?;
-        let address = ready_rx.recv().map_err(|_| BleError::ServerGone)??;
+        let (thread, address) = ServerThread::spawn("ble-blufi", move || async move {
+            let (address, registered) = serve(&config, Arc::clone(&thread_shared)).await?;
+            let notifier = AbortOnDrop(tokio::spawn(notify_task(thread_shared, flush_rx)));
+            Ok((address, (registered, notifier)))
+        })?;
         Ok(Self {
             shared,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            thread,
             address,
         })
     }
@@ -280,22 +261,7 @@ impl Server {
 
     /// Stops advertising and serving.
     pub fn shutdown(mut self) {
-        self.stop_now();
-    }
-
-    fn stop_now(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop_now();
+        self.thread.stop();
     }
 }
 

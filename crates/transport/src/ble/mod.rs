@@ -75,6 +75,79 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, BleError> {
         .map_err(BleError::Runtime)
 }
 
+/// A GATT server's thread: its runtime runs the registration, keeps what it returned alive, and
+/// drops it (unregistering, stopping advertising) when stopped.
+pub(crate) struct ServerThread {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerThread {
+    /// Starts thread `name` running `serve`, and waits until it registered: returns the thread
+    /// and the adapter address `serve` reported, or its error.
+    pub(crate) fn spawn<F, Fut, Keep>(name: &str, serve: F) -> Result<(Self, String), BleError>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(String, Keep), BleError>>,
+        Keep: 'static,
+    {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let runtime = runtime()?;
+        let thread = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match serve().await {
+                        Ok((address, keep)) => {
+                            let _ = ready_tx.send(Ok(address));
+                            let _ = stop_rx.await;
+                            drop(keep);
+                            // Let bluetoothd take the service and advertisement down.
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    }
+                });
+            })
+            .map_err(BleError::Runtime)?;
+        let address = ready_rx.recv().map_err(|_| BleError::ServerGone)??;
+        Ok((
+            Self {
+                stop: Some(stop_tx),
+                thread: Some(thread),
+            },
+            address,
+        ))
+    }
+
+    /// Stops the server and waits for its thread.
+    pub(crate) fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for ServerThread {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Locks `mutex` even if a panicking thread poisoned it (a handler's panic must not take the
+/// device down with it).
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Runs `future` with a time limit, naming the step on timeout.
 pub(crate) async fn within<T>(
     limit: Duration,
@@ -168,42 +241,68 @@ pub(crate) async fn discover(
         .set_discovery_filter(filter)
         .await
         .map_err(bt(format!("setting {}'s discovery filter", adapter.name())))?;
+    let started = Instant::now();
+    let not_found = || BleError::NotFound {
+        what: target.describe(),
+        seconds: limit.as_secs(),
+    };
+    loop {
+        // One discovery session at a time, restarted every few seconds: a controller that
+        // filters duplicates reports a device once per session, and a report that arrives
+        // before the kernel has entered its "finding" state is dropped (seen with btvirt, which
+        // reports at once when scanning starts) — a new session is a new chance.
+        if let Some(found) = discovery_session(adapter, target, started, limit).await? {
+            return Ok(found);
+        }
+        if started.elapsed() >= limit {
+            return Err(not_found());
+        }
+        // The session's stream is gone (StopDiscovery); a moment, then a new one.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// One discovery session of at most [`DISCOVERY_SESSION`]: the matching device, if seen.
+async fn discovery_session(
+    adapter: &Adapter,
+    target: &Target,
+    started: Instant,
+    limit: Duration,
+) -> Result<Option<(bluer::Device, Found)>, BleError> {
     let events = adapter
         .discover_devices_with_changes()
         .await
         .map_err(bt(format!("scanning on {}", adapter.name())))?;
     pin_mut!(events);
-    let started = Instant::now();
-    loop {
+    let session = Instant::now();
+    while session.elapsed() < DISCOVERY_SESSION {
         // A device's name often arrives after it was added (the scan response, a later
-        // report): look at every device bluetoothd knows, each time something happened or a
-        // quarter of a second passed, while discovery runs.
+        // report): look at every device bluetoothd knows, each time something happened or
+        // a quarter of a second passed.
         for address in adapter
             .device_addresses()
             .await
             .map_err(bt(format!("listing {}'s devices", adapter.name())))?
         {
             if let Some(found) = matching(adapter, target, address).await {
-                return Ok(found);
+                return Ok(Some(found));
             }
         }
         let left = limit.saturating_sub(started.elapsed());
         if left.is_zero() {
-            return Err(BleError::NotFound {
-                what: target.describe(),
-                seconds: limit.as_secs(),
-            });
+            return Ok(None);
         }
         if let Ok(None) =
             tokio::time::timeout(left.min(Duration::from_millis(250)), events.next()).await
         {
-            return Err(BleError::NotFound {
-                what: target.describe(),
-                seconds: limit.as_secs(),
-            });
+            return Ok(None);
         }
     }
+    Ok(None)
 }
+
+/// How long one discovery session lasts before it is restarted (see [`discover`]).
+const DISCOVERY_SESSION: Duration = Duration::from_secs(3);
 
 /// The device at `address` if it matches `target` (and bluetoothd still has it).
 async fn matching(

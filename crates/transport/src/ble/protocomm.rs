@@ -15,7 +15,6 @@
 use std::collections::HashMap;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bluer::adv::Advertisement;
@@ -28,7 +27,7 @@ use bluer::{Address, Uuid};
 use futures::FutureExt as _;
 use wifiprov_protocomm::device::{Device, endpoint};
 
-use super::{BleError, Found, Target, USER_DESCRIPTION, bt, within};
+use super::{BleError, Found, ServerThread, Target, USER_DESCRIPTION, bt, lock, within};
 use crate::provision::{Link, LinkError};
 use crate::softap::{CustomHandler, ServerEvent, answer};
 
@@ -105,17 +104,11 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.state)
     }
 
     fn emit(&self, event: ServerEvent) {
-        let sender = self
-            .events
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let _ = sender.send(event);
+        let _ = lock(&self.events).send(event);
     }
 
     /// A request from `peer`: a new client starts a new session (ESP-IDF: one per connection).
@@ -229,8 +222,7 @@ impl Shared {
 /// The device role: a GATT server with the protocomm service, advertising, on its own thread.
 pub struct Server {
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    thread: ServerThread,
     address: String,
 }
 
@@ -266,36 +258,14 @@ impl Server {
             events: Mutex::new(events),
             custom,
         });
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
-        let runtime = super::runtime()?;
         let thread_shared = Arc::clone(&shared);
         let config = config.clone();
-        let thread = std::thread::Builder::new()
-            .name("ble-protocomm".to_owned())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let served = serve(&config, &names, &custom_names, thread_shared).await;
-                    match served {
-                        Ok((address, handles)) => {
-                            let _ = ready_tx.send(Ok(address));
-                            let _ = stop_rx.await;
-                            drop(handles);
-                            // Let bluetoothd take the service and advertisement down.
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                        }
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                        }
-                    }
-                });
-            })
-            .map_err(BleError::Runtime)?;
-        let address = ready_rx.recv().map_err(|_| BleError::ServerGone)??;
+        let (thread, address) = ServerThread::spawn("ble-protocomm", move || async move {
+            serve(&config, &names, &custom_names, thread_shared).await
+        })?;
         Ok(Self {
             shared,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            thread,
             address,
         })
     }
@@ -313,22 +283,7 @@ impl Server {
 
     /// Stops advertising and serving.
     pub fn shutdown(mut self) {
-        self.stop_now();
-    }
-
-    fn stop_now(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop_now();
+        self.thread.stop();
     }
 }
 

@@ -12,8 +12,10 @@ use std::time::Duration;
 use wifiprov_protocomm::device::{self as protocomm, Device};
 use wifiprov_protocomm::wifi::ScanEntry;
 
-use super::softap::{Serving, SoftApBackend, SoftApProvisioned, provision_loop, scan};
-use super::{Config, DaemonError, Event, nm, store};
+use super::softap::{
+    Serving, SoftApBackend, SoftApProvisioned, provision_loop, scan, station_backend,
+};
+use super::{Config, DaemonError, Event};
 use crate::ble::protocomm::{Server, ServerConfig};
 
 /// BLE device configuration.
@@ -49,14 +51,8 @@ pub fn run(
     stop: &AtomicBool,
     mut events: impl FnMut(&Event),
 ) -> Result<SoftApProvisioned, DaemonError> {
-    let store = store::Store::open(&config.station.state_dir)?;
     let joining = config.backend == SoftApBackend::Join;
-    let manager = match config.station.backend {
-        super::Backend::NetworkManager if joining => {
-            Some(nm::NetworkManager::connect(&config.station.iface).map_err(DaemonError::Backend)?)
-        }
-        _ => None,
-    };
+    let (store, manager) = station_backend(&config.station, joining)?;
     let scanned = match &config.scan_results {
         Some(list) => list.clone(),
         None if joining => scan(&config.station.iface),
@@ -98,4 +94,71 @@ pub fn run(
     );
     server.shutdown();
     result
+}
+
+/// Runs the protocomm BLE device and the BluFi device side by side on their adapters (one
+/// adapter may carry both: two GATT services, two advertisements) until one of them is
+/// provisioned, or `stop` is set. The networks are scanned once, for both. Returns the method
+/// that provisioned (`ble` or `blufi`) and its outcome.
+///
+/// # Errors
+/// The first runner's [`DaemonError`] if neither provisions.
+pub fn run_with_blufi(
+    ble: &BleConfig,
+    blufi: &super::blufi::BlufiConfig,
+    stop: &AtomicBool,
+    events: impl FnMut(&Event) + Send,
+) -> Result<(&'static str, SoftApProvisioned), DaemonError> {
+    use std::sync::Mutex;
+    use std::sync::atomic::Ordering;
+
+    let mut ble = ble.clone();
+    let mut blufi = blufi.clone();
+    if ble.scan_results.is_none() {
+        let joining = ble.backend == SoftApBackend::Join;
+        let list = if joining {
+            scan(&ble.station.iface)
+        } else {
+            Vec::new()
+        };
+        ble.scan_results = Some(list.clone());
+        blufi.scan_results.get_or_insert(list);
+    }
+    let inner = AtomicBool::new(false);
+    let done = AtomicBool::new(false);
+    let events = Mutex::new(events);
+    let report = |event: &Event| {
+        let mut events = events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        events(event);
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        // The caller's stop (Ctrl-C) reaches both runners; so does the first success.
+        scope.spawn(|| {
+            while !done.load(Ordering::SeqCst) {
+                if stop.load(Ordering::SeqCst) {
+                    inner.store(true, Ordering::SeqCst);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let other = scope.spawn(|| {
+            let result = super::blufi::run(&blufi, &inner, report);
+            // Provisioned, or failed for good: the other runner stops too.
+            inner.store(true, Ordering::SeqCst);
+            result
+        });
+        let mine = run(&ble, &inner, report);
+        inner.store(true, Ordering::SeqCst);
+        let theirs = other.join().unwrap_or(Err(DaemonError::Stopped));
+        done.store(true, Ordering::SeqCst);
+        (mine, theirs)
+    });
+    match (first, second) {
+        (Ok(done), _) => Ok(("ble", done)),
+        (_, Ok(done)) => Ok(("blufi", done)),
+        // A runner stopped by the other's failure says "stopped"; the real failure is the other.
+        (Err(DaemonError::Stopped), Err(e)) | (Err(e), _) => Err(e),
+    }
 }

@@ -13,8 +13,8 @@ use wifiprov_blufi::device::{self as blufi, Device, Event as BlufiEvent};
 use wifiprov_blufi::{OperationMode, StationState, Status};
 use wifiprov_protocomm::wifi::ScanEntry;
 
-use super::softap::{SoftApBackend, SoftApProvisioned, scan};
-use super::{Config, DaemonError, Event, JoinError, format_mac, hex, nm, store};
+use super::softap::{SoftApBackend, SoftApProvisioned, scan, station_backend};
+use super::{Config, DaemonError, Event, JoinError, format_mac, hex, store};
 use crate::ble::blufi::{Server, ServerConfig, ServerEvent};
 
 /// `wifi_err_reason_t` values the status report names (ESP-IDF's `esp_wifi_types`).
@@ -70,14 +70,8 @@ pub fn run(
     stop: &AtomicBool,
     mut events: impl FnMut(&Event),
 ) -> Result<SoftApProvisioned, DaemonError> {
-    let store = store::Store::open(&config.station.state_dir)?;
     let joining = config.backend == SoftApBackend::Join;
-    let manager = match config.station.backend {
-        super::Backend::NetworkManager if joining => {
-            Some(nm::NetworkManager::connect(&config.station.iface).map_err(DaemonError::Backend)?)
-        }
-        _ => None,
-    };
+    let (store, manager) = station_backend(&config.station, joining)?;
     let mut scanned = match &config.scan_results {
         Some(list) => list.clone(),
         None if joining => scan(&config.station.iface),

@@ -356,6 +356,22 @@ fn fail_reason(error: &JoinError) -> FailReason {
     }
 }
 
+/// What a served device (SoftAP, BLE, BluFi) needs to keep and join with: the credential store
+/// and, with the NetworkManager backend when joining, the manager's connection.
+pub(crate) fn station_backend(
+    station: &Config,
+    joining: bool,
+) -> Result<(store::Store, Option<nm::NetworkManager>), DaemonError> {
+    let store = store::Store::open(&station.state_dir)?;
+    let manager = match station.backend {
+        super::Backend::NetworkManager if joining => {
+            Some(nm::NetworkManager::connect(&station.iface).map_err(DaemonError::Backend)?)
+        }
+        _ => None,
+    };
+    Ok((store, manager))
+}
+
 /// Runs the SoftAP device until provisioned (with `station.once`), or `stop` is set.
 ///
 /// # Errors
@@ -366,14 +382,8 @@ pub fn run(
     stop: &AtomicBool,
     mut events: impl FnMut(&Event),
 ) -> Result<SoftApProvisioned, DaemonError> {
-    let store = store::Store::open(&config.station.state_dir)?;
     let joining = config.backend == SoftApBackend::Join;
-    let manager = match config.station.backend {
-        super::Backend::NetworkManager if joining => {
-            Some(nm::NetworkManager::connect(&config.station.iface).map_err(DaemonError::Backend)?)
-        }
-        _ => None,
-    };
+    let (store, manager) = station_backend(&config.station, joining)?;
     // Scan before the AP goes up (afterwards the radio serves the AP's channel).
     let scanned = match &config.scan_results {
         Some(list) => list.clone(),
