@@ -84,14 +84,8 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>, FileConfig
         bail!("--methods softap runs alone (the radio cannot sniff while it is an AP)");
     }
     let ble = methods.contains(&MethodArg::Ble) || methods.contains(&MethodArg::Blufi);
-    if ble
-        && methods
-            .iter()
-            .any(|m| !matches!(m, MethodArg::Ble | MethodArg::Blufi))
-    {
-        bail!(
-            "--methods ble and blufi run alone or together in this version (not beside the sniffing methods yet)"
-        );
+    if ble && softap {
+        bail!("--methods softap runs alone (the radio cannot sniff while it is an AP)");
     }
     let record = args.backend.or(file.backend) == Some(BackendArg::Record);
     let serve_only =
@@ -456,6 +450,17 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<()> {
     }
     let methods = args.methods.as_ref().or(file.methods.as_ref());
     let has = |method| methods.is_some_and(|m| m.contains(&method));
+    let bluetooth = has(MethodArg::Ble) || has(MethodArg::Blufi);
+    if bluetooth && !config.methods.is_empty() {
+        return run_beside_bluetooth(
+            args,
+            config,
+            hook,
+            &file,
+            has(MethodArg::Ble),
+            has(MethodArg::Blufi),
+        );
+    }
     if has(MethodArg::Ble) && has(MethodArg::Blufi) {
         return run_ble_and_blufi(args, config, hook, &file);
     }
@@ -474,6 +479,16 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<()> {
     let out = Reporter::new(args.json, hook);
     let started = out.started;
     let result = device::run(&config, &stop, |event| out.event(event));
+    sniffed_summary(&out, started, result, &config)
+}
+
+/// The end of a sniffing run: the summary event, or the error.
+fn sniffed_summary(
+    out: &Reporter,
+    started: Instant,
+    result: Result<device::Provisioned, DaemonError>,
+    config: &Config,
+) -> Result<()> {
     match result {
         Ok(done) => {
             let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as u64);
@@ -496,6 +511,36 @@ pub(crate) fn run(args: &DeviceArgs) -> Result<()> {
         .into()),
         Err(DaemonError::Stopped) => bail!("interrupted"),
         Err(e) => Err(e).with_context(|| format!("device on {}", config.iface)),
+    }
+}
+
+/// Sniffing methods and `ble` / `blufi` side by side: the first to provision wins.
+fn run_beside_bluetooth(
+    args: &DeviceArgs,
+    config: Config,
+    hook: Option<String>,
+    file: &FileConfig,
+    ble: bool,
+    blufi: bool,
+) -> Result<()> {
+    let ble = ble
+        .then(|| ble_config(args, config.clone(), file))
+        .transpose()?;
+    let blufi = blufi
+        .then(|| blufi_config(args, config.clone(), file, ble.is_some()))
+        .transpose()?;
+    let stop = crate::stop_flag();
+    let out = Reporter::new(args.json, hook);
+    let started = out.started;
+    let result = device::run_beside_ble(&config, ble.as_ref(), blufi.as_ref(), &stop, |event| {
+        out.event(event);
+    });
+    match result {
+        Ok(device::Beside::Sniffed(done)) => sniffed_summary(&out, started, Ok(*done), &config),
+        Ok(device::Beside::Served(method, done)) => {
+            served_summary(&out, started, Ok(done), method, &config)
+        }
+        Err(e) => sniffed_summary(&out, started, Err(e), &config),
     }
 }
 
@@ -622,6 +667,7 @@ fn ble_config(
         auto_stop: Duration::from_secs(30),
         scan_results: a.scan_json.as_deref().map(read_scan_json).transpose()?,
         qr: qr.to_string(),
+        before_join: wifiprov_transport::device::BeforeJoin::default(),
     };
     Ok(config)
 }
@@ -688,6 +734,7 @@ fn blufi_config(
         record_ip: std::net::Ipv4Addr::LOCALHOST,
         done_grace: Duration::from_millis(1500),
         scan_results: a.scan_json.as_deref().map(read_scan_json).transpose()?,
+        before_join: wifiprov_transport::device::BeforeJoin::default(),
     };
     Ok(config)
 }

@@ -88,8 +88,8 @@ fn without_bluetoothd_the_clients_fail_clearly_with_json() {
 #[test]
 fn device_ble_methods_check_their_settings() {
     fails_with(
-        &["device", "--methods", "ble,airkiss", "--iface", "lo"],
-        "run alone",
+        &["device", "--methods", "ble,softap", "--iface", "lo"],
+        "runs alone",
     );
     fails_with(
         &[

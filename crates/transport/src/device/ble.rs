@@ -39,6 +39,8 @@ pub struct BleConfig {
     pub scan_results: Option<Vec<ScanEntry>>,
     /// The QR payload printed for the apps.
     pub qr: String,
+    /// Runs before each join (sniffing beside it gives the interface back).
+    pub before_join: super::BeforeJoin,
 }
 
 /// Runs the BLE device until provisioned (with `station.once`), or `stop` is set.
@@ -90,7 +92,10 @@ pub fn run(
         &served,
         stop,
         &mut events,
-        &mut |_| None,
+        &mut |_| {
+            config.before_join.run();
+            None
+        },
     );
     server.shutdown();
     result

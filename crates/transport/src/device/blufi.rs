@@ -38,6 +38,8 @@ pub struct BlufiConfig {
     pub done_grace: Duration,
     /// Scan results to offer instead of scanning.
     pub scan_results: Option<Vec<ScanEntry>>,
+    /// Runs before each join (sniffing beside it gives the interface back).
+    pub before_join: super::BeforeJoin,
 }
 
 fn end_reason(error: &JoinError) -> u8 {
@@ -177,6 +179,7 @@ pub fn run(
                 })?;
                 let target = scanned.iter().find(|e| e.ssid == credentials.ssid).cloned();
                 let outcome = if joining {
+                    config.before_join.run();
                     events(&Event::Joining {
                         ssid: credentials.ssid.clone(),
                     });

@@ -120,6 +120,137 @@ impl Config {
     }
 }
 
+/// Something to run before a served device (BLE, BluFi) joins: the sniffing daemon beside it
+/// gives the Wi-Fi interface back first.
+#[derive(Clone, Default)]
+pub struct BeforeJoin(Option<std::sync::Arc<dyn Fn() + Send + Sync>>);
+
+impl BeforeJoin {
+    /// Runs `f` before each join.
+    #[must_use]
+    pub fn new(f: impl Fn() + Send + Sync + 'static) -> Self {
+        Self(Some(std::sync::Arc::new(f)))
+    }
+
+    /// Runs it, if set.
+    pub fn run(&self) {
+        if let Some(f) = &self.0 {
+            f();
+        }
+    }
+}
+
+impl std::fmt::Debug for BeforeJoin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "BeforeJoin(set)"
+        } else {
+            "BeforeJoin(none)"
+        })
+    }
+}
+
+/// What provisioned the device when sniffing and Bluetooth ran side by side.
+#[derive(Debug)]
+pub enum Beside {
+    /// A sniffing method.
+    Sniffed(Box<Provisioned>),
+    /// `ble` or `blufi`.
+    Served(&'static str, softap::SoftApProvisioned),
+}
+
+/// Runs the sniffing daemon and the Bluetooth device(s) side by side until one of them
+/// provisions, or `stop` is set. The networks are scanned once, before sniffing starts. When a
+/// Bluetooth client sends credentials, sniffing stops for good (the interface leaves monitor
+/// mode) before the device joins; the Bluetooth side stays provisionable after a failed join.
+///
+/// # Errors
+/// The first real [`DaemonError`] if nothing provisions.
+pub fn run_beside_ble(
+    sniffing: &Config,
+    ble: Option<&ble::BleConfig>,
+    blufi: Option<&blufi::BlufiConfig>,
+    stop: &AtomicBool,
+    events: impl FnMut(&Event) + Send,
+) -> Result<Beside, DaemonError> {
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, Mutex};
+
+    let scanned = if radio::is_wireless(&sniffing.iface) {
+        softap::scan(&sniffing.iface)
+    } else {
+        Vec::new()
+    };
+    let sniff_stop = Arc::new(AtomicBool::new(false));
+    let sniff_done = Arc::new(AtomicBool::new(false));
+    let served_stop = AtomicBool::new(false);
+    let finished = AtomicBool::new(false);
+    let hand_over = {
+        let (sniff_stop, sniff_done) = (Arc::clone(&sniff_stop), Arc::clone(&sniff_done));
+        BeforeJoin::new(move || {
+            sniff_stop.store(true, Ordering::SeqCst);
+            while !sniff_done.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let ble = ble.map(|c| {
+        let mut c = c.clone();
+        c.scan_results.get_or_insert_with(|| scanned.clone());
+        c.before_join = hand_over.clone();
+        c
+    });
+    let blufi = blufi.map(|c| {
+        let mut c = c.clone();
+        c.scan_results.get_or_insert_with(|| scanned.clone());
+        c.before_join = hand_over.clone();
+        c
+    });
+    let events = Mutex::new(events);
+    let report = |event: &Event| {
+        let mut events = events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        events(event);
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !finished.load(Ordering::SeqCst) {
+                if stop.load(Ordering::SeqCst) {
+                    sniff_stop.store(true, Ordering::SeqCst);
+                    served_stop.store(true, Ordering::SeqCst);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let sniffer = scope.spawn(|| {
+            let result = run(sniffing, &sniff_stop, report);
+            sniff_done.store(true, Ordering::SeqCst);
+            if result.is_ok() {
+                served_stop.store(true, Ordering::SeqCst);
+            }
+            result
+        });
+        let served = match (&ble, &blufi) {
+            (Some(ble), Some(blufi)) => ble::run_with_blufi(ble, blufi, &served_stop, report),
+            (Some(ble), None) => ble::run(ble, &served_stop, report).map(|done| ("ble", done)),
+            (None, Some(blufi)) => {
+                blufi::run(blufi, &served_stop, report).map(|done| ("blufi", done))
+            }
+            (None, None) => Err(DaemonError::Stopped),
+        };
+        // Served or failed for good: sniffing ends too.
+        sniff_stop.store(true, Ordering::SeqCst);
+        let sniffed = sniffer.join().unwrap_or(Err(DaemonError::Stopped));
+        finished.store(true, Ordering::SeqCst);
+        match (sniffed, served) {
+            (Ok(done), _) => Ok(Beside::Sniffed(Box::new(done))),
+            (_, Ok((method, done))) => Ok(Beside::Served(method, done)),
+            (Err(DaemonError::Stopped), Err(e)) | (Err(e), _) => Err(e),
+        }
+    })
+}
+
 /// A state change (the `--json` event stream and the hook are made of these).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {

@@ -445,9 +445,10 @@ pub fn run(
     });
 
     let served = |f: &mut dyn FnMut(&mut Device)| server.with_device(|d| f(d));
-    let mut before_join = |entry: &ScanEntry| {
+    let mut before_join = |entry: Option<&ScanEntry>| {
         // One channel for AP and station: the AP goes where the network is.
         if let Some(ap) = access_point.as_mut()
+            && let Some(entry) = entry
             && let Ok(channel) = u8::try_from(entry.channel)
             && channel != 0
             && let Err(e) = ap.switch_channel(channel)
@@ -503,7 +504,8 @@ pub(crate) type WithDevice<'a> = dyn Fn(&mut dyn FnMut(&mut Device)) + 'a;
 /// GATT): act on the server's events — store and join on ApplyConfig, report the station state
 /// back through the protocomm device, stop once the client read Connected (or the auto-stop
 /// time passed), stay provisionable after a failure. `before_join` runs with the network's scan
-/// entry before joining (the SoftAP moves its channel) and may report a problem.
+/// entry (if it was seen) before joining (the SoftAP moves its channel, sniffing beside BLE
+/// gives the interface back) and may report a problem.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn provision_loop(
     serving: &Serving<'_>,
@@ -514,7 +516,7 @@ pub(crate) fn provision_loop(
     served: &WithDevice<'_>,
     stop: &AtomicBool,
     events: &mut dyn FnMut(&Event),
-    before_join: &mut dyn FnMut(&ScanEntry) -> Option<String>,
+    before_join: &mut dyn FnMut(Option<&ScanEntry>) -> Option<String>,
 ) -> Result<SoftApProvisioned, DaemonError> {
     let started = Instant::now();
     let mut received_at = None;
@@ -612,9 +614,7 @@ pub(crate) fn provision_loop(
                     events(&Event::Joining {
                         ssid: credentials.ssid.clone(),
                     });
-                    if let Some(entry) = &target
-                        && let Some(reason) = before_join(entry)
-                    {
+                    if let Some(reason) = before_join(target.as_ref()) {
                         events(&Event::Failed { reason });
                     }
                     super::join_network(
