@@ -48,7 +48,7 @@ esp_case() {
         (cd '$DIR' && timeout 150 '$PY' esp_prov.py --transport ble --service_name "\$BP_NAME" "\$@") \
             >"\$LAB_OUT/\$name.esp_prov.log" 2>&1
         rc=\$?
-        grep -qE 'Device not found|was not found|0000None' "\$LAB_OUT/\$name.esp_prov.log" || break
+        grep -qE 'Device not found|was not found|0000None|failed to discover services' "\$LAB_OUT/\$name.esp_prov.log" || break
         lab_log "\$name: esp_prov did not find the device (attempt \$attempt)"
     done
     grep -q '==== Provisioning was successful ====' "\$LAB_OUT/\$name.esp_prov.log" && ok=1
