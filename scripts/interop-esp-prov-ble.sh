@@ -2,8 +2,8 @@
 # Interop check against Espressif's reference client over BLE (esp_prov --transport ble, NOT part of
 # this repository and never fetched or built by it), in the virtual radio lab: `wifiprov device
 # --methods ble` serves on hci0 (with a Wi-Fi station that joins the lab AP) and esp_prov, through
-# bleak on the other adapter (hci1), provisions it — security 2, security 1 with a PoP and
-# custom data, and a wrong security-2 password that must fail. One VM; prints one line per case.
+# bleak on the other adapter (hci1), provisions it — a wrong security-2 password that must fail,
+# security 2, security 1 with a PoP and custom data. One VM; prints one line per case.
 #
 #   IDF_PATH=/path/to/esp-idf-v5.5 PY=/path/to/venv/bin/python scripts/interop-esp-prov-ble.sh [ESP_PROV_DIR]
 #
@@ -37,7 +37,7 @@ lab_check ble lab_ble || lab_fail "BLE did not come up"
 # esp_prov (bleak) takes what it thinks is the first powered adapter: in the lab that is hci1, the phone
 # case NAME EXPECT(ok|fail) "DEVICE ARGS" ESP_PROV ARGS...
 esp_case() {
-    local name=\$1 expect=\$2 device_args=\$3 rc ok=0 stored=no verdict=FAIL; shift 3
+    local name=\$1 expect=\$2 device_args=\$3 rc ok=0 stored=no reached verdict=FAIL; shift 3
     # shellcheck disable=SC2086
     BP_DEVICE_TIMEOUT=120 bp_device "\$name-device" ble wlan2 \$device_args --custom-endpoint custom-data
     bp_wait_advertising "\$name-device" 60 || { lab_report_str "\$name" "device did not advertise"; return 1; }
@@ -54,21 +54,24 @@ esp_case() {
     grep -q '==== Provisioning was successful ====' "\$LAB_OUT/\$name.esp_prov.log" && ok=1
     lab_wait 20 "\$name provisioned" grep -q '"event":"provisioned"' "\$LAB_OUT/\$name-device.jsonl" && stored=yes
     [[ \$expect == ok && \$ok == 1 && \$stored == yes ]] && verdict=PASS
-    [[ \$expect == fail && \$ok == 0 && \$stored == no ]] && verdict=PASS
+    # A refusal counts only if esp_prov reached the device (not a scan that never found it).
+    reached=no
+    grep -q 'Getting Services' "\$LAB_OUT/\$name.esp_prov.log" && reached=yes
+    [[ \$expect == fail && \$ok == 0 && \$stored == no && \$reached == yes ]] && verdict=PASS
     pkill -f "wifiprov device --methods ble" ; sleep 2
     pkill -f "wpa_supplicant.*wlan2"; sleep 1; ip addr flush dev wlan2 2>/dev/null
     # The next case starts from a phone that has not met the device.
     busctl call org.bluez /org/bluez/hci1 org.bluez.Adapter1 RemoveDevice o \
         "/org/bluez/hci1/dev_\${LAB_BLE_DEV_ADDR//:/_}" 2>/dev/null
-    lab_report_str "\$name" "\$verdict (esp_prov exit \$rc, success line \$ok, device provisioned \$stored)"
+    lab_report_str "\$name" "\$verdict (esp_prov exit \$rc, success line \$ok, reached the device \$reached, device provisioned \$stored)"
     [[ \$verdict == PASS ]]
 }
+lab_check sec2_wrong_password esp_case sec2-wrong fail "--sec 2 --username wifiprov --password abcd1234" \
+    --sec_ver 2 --sec2_username wifiprov --sec2_pwd wrong-one --ssid "\$SSID" --passphrase "\$PASS"
 lab_check sec2 esp_case sec2 ok "--sec 2 --username wifiprov --password abcd1234" --sec_ver 2 \
     --sec2_username wifiprov --sec2_pwd abcd1234 --ssid "\$SSID" --passphrase "\$PASS"
 lab_check sec1_pop_custom esp_case sec1 ok "--sec 1 --pop abcd1234" --sec_ver 1 --pop abcd1234 \
     --ssid "\$SSID" --passphrase "\$PASS" --custom_data hello
-lab_check sec2_wrong_password esp_case sec2-wrong fail "--sec 2 --username wifiprov --password abcd1234" \
-    --sec_ver 2 --sec2_username wifiprov --sec2_pwd wrong-one --ssid "\$SSID" --passphrase "\$PASS"
 lab_finish
 SCENARIO
 WIFIPROV="$WIFIPROV" LAB_SCENARIO_DIR="$(realpath "$scen")" bash lab/run --no-build esp-prov-ble
@@ -76,7 +79,7 @@ rc=$?
 python3 - lab/out/esp-prov-ble/report.json <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-for case in ("sec2", "sec1", "sec2-wrong"):
+for case in ("sec2-wrong", "sec2", "sec1"):
     print(f"{case:<12} {r.get(case, 'not run')}")
 PY
 exit $rc
