@@ -132,37 +132,7 @@ impl fmt::Debug for FrameControl {
     }
 }
 
-macro_rules! subtype_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)*
-            /// A subtype this crate does not know; kept so that it round-trips.
-            Unknown(u8),
-        }
-
-        impl From<u8> for $name {
-            fn from(value: u8) -> Self {
-                match value {
-                    $($value => Self::$variant,)*
-                    other => Self::Unknown(other),
-                }
-            }
-        }
-
-        impl From<$name> for u8 {
-            fn from(value: $name) -> Self {
-                match value {
-                    $($name::$variant => $value,)*
-                    $name::Unknown(other) => other,
-                }
-            }
-        }
-    };
-}
-
-subtype_enum! {
+wire_enum! {
     /// Subtypes of control frames (frame type 0, spec §7.5).
     ControlSubtype {
         /// ACK: data = the acknowledged sequence number (1 byte).
@@ -188,7 +158,7 @@ subtype_enum! {
     }
 }
 
-subtype_enum! {
+wire_enum! {
     /// Subtypes of data frames (frame type 1, spec §7.5).
     DataSubtype {
         /// NEG: security negotiation.

@@ -104,6 +104,38 @@
 
 extern crate alloc;
 
+/// A wire enum: the named codes plus `Unknown(u8)`, with `From<u8>`/`Into<u8>` (unknown codes
+/// round-trip).
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+            /// A code this crate does not know; kept so that it round-trips.
+            Unknown(u8),
+        }
+
+        impl From<u8> for $name {
+            fn from(value: u8) -> Self {
+                match value {
+                    $($value => Self::$variant,)*
+                    other => Self::Unknown(other),
+                }
+            }
+        }
+
+        impl From<$name> for u8 {
+            fn from(value: $name) -> Self {
+                match value {
+                    $($name::$variant => $value,)*
+                    $name::Unknown(other) => other,
+                }
+            }
+        }
+    };
+}
+
 pub mod client;
 pub mod crc;
 pub mod device;
