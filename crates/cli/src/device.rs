@@ -18,7 +18,7 @@ use crate::output::{display_bytes, format_mac, parse_mac, text_or_null, to_hex};
 /// The TOML configuration file (every key optional; options override it).
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileConfig {
+pub(crate) struct FileConfig {
     iface: Option<String>,
     methods: Option<Vec<MethodArg>>,
     backend: Option<BackendArg>,
@@ -57,6 +57,11 @@ struct FileConfig {
     portal: Option<bool>,
 }
 
+/// Parses the configuration file's text.
+pub(crate) fn parse_config(text: &str) -> Result<FileConfig, toml::de::Error> {
+    toml::from_str::<FileConfig>(text)
+}
+
 fn seconds(value: f64, what: &str) -> Result<Duration> {
     if !(value.is_finite() && value >= 0.0) {
         bail!("{what} must be a non-negative number of seconds");
@@ -69,7 +74,7 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>, FileConfig
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            toml::from_str::<FileConfig>(&text)
+            parse_config(&text)
                 .with_context(|| format!("invalid configuration {}", path.display()))?
         }
         None => FileConfig::default(),

@@ -25,19 +25,21 @@ use crate::output::parse_hex;
 pub(crate) fn read(path: &Path) -> Result<Vec<Observation>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let value: Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    parse(&text).with_context(|| path.display().to_string())
+}
+
+/// Converts every record of an observations document.
+pub(crate) fn parse(text: &str) -> Result<Vec<Observation>> {
+    let value: Value = serde_json::from_str(text).context("not JSON")?;
     let records = value
         .get("observations")
         .unwrap_or(&value)
         .as_array()
-        .with_context(|| format!("{}: no \"observations\" array", path.display()))?;
+        .context("no \"observations\" array")?;
     records
         .iter()
         .enumerate()
-        .map(|(i, record)| {
-            observation(i, record).with_context(|| format!("{}: observation {i}", path.display()))
-        })
+        .map(|(i, record)| observation(i, record).with_context(|| format!("observation {i}")))
         .collect()
 }
 
