@@ -45,7 +45,11 @@ fn resolve(host: &str) -> Result<SocketAddr> {
 
 /// Fields of the QR payload (`{"ver":"v1","name":..,"username":..,"pop":..,"transport":..}`;
 /// for security 2 the `pop` key carries the SRP password).
-pub(crate) fn apply_qr(qr: &str, security: &mut SecurityArgs, transport_wanted: &str) -> Result<Value> {
+pub(crate) fn apply_qr(
+    qr: &str,
+    security: &mut SecurityArgs,
+    transport_wanted: &str,
+) -> Result<Value> {
     let value: Value = serde_json::from_str(qr).context("--qr is not JSON")?;
     if value["ver"].as_str().is_some_and(|v| v != "v1") {
         eprintln!(
