@@ -30,7 +30,7 @@ pub(crate) fn read(path: &Path) -> Result<Vec<Observation>> {
 
 /// Converts every record of an observations document.
 pub(crate) fn parse(text: &str) -> Result<Vec<Observation>> {
-    let value: Value = serde_json::from_str(text).context("not JSON")?;
+    let value: Value = serde_json::from_str(text).context("the document is not JSON")?;
     let records = value
         .get("observations")
         .unwrap_or(&value)

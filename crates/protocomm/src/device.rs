@@ -6,7 +6,8 @@
 //! the response bytes plus what the runtime must do ([`Action`]).
 //!
 //! Call order: [`Device::new`]; on every new transport session (HTTP cookie, BLE connection)
-//! [`Device::new_session`]; per request [`Device::handle_request`]; for a
+//! [`Device::new_session`]; per request [`Device::handle_request`] with a monotonic time in
+//! milliseconds (wrong proofs are throttled: [`crate::throttle`]); for a
 //! [`Reply::Custom`], compute the answer and pass it to [`Device::custom_reply`] before the next
 //! request; report joining progress with [`Device::provisioner_mut`].
 
@@ -17,6 +18,7 @@ use rand_core::{CryptoRng, RngCore};
 
 use crate::Error;
 use crate::session::{DeviceSecurity, DeviceSession};
+use crate::throttle::{self, Throttle};
 use crate::wifi::{self, Action, ProtoVer, Provisioner};
 
 /// The fixed endpoint names.
@@ -44,6 +46,9 @@ pub struct Config {
     pub custom_endpoints: Vec<String>,
     /// The Wi-Fi handlers' settings.
     pub wifi: wifi::Config,
+    /// Back-off after wrong proofs (default: [`throttle::Policy::default`]; `None`: none, as
+    /// ESP-IDF).
+    pub throttle: Option<throttle::Policy>,
 }
 
 impl Config {
@@ -55,6 +60,7 @@ impl Config {
             version: String::from("v1.1"),
             custom_endpoints: Vec::new(),
             wifi: wifi::Config::default(),
+            throttle: Some(throttle::Policy::default()),
         }
     }
 
@@ -87,6 +93,7 @@ pub struct Device {
     session: DeviceSession,
     provisioner: Provisioner,
     awaiting_custom_reply: bool,
+    throttle: Option<Throttle>,
 }
 
 impl Device {
@@ -107,6 +114,7 @@ impl Device {
             session: DeviceSession::new(&config.security)?,
             provisioner: Provisioner::new(config.wifi),
             awaiting_custom_reply: false,
+            throttle: config.throttle.map(Throttle::new),
             config,
         })
     }
@@ -175,18 +183,27 @@ impl Device {
         &self.provisioner
     }
 
-    /// Handles one request on `endpoint`.
+    /// Wrong proofs since the last completed handshake (0 without a throttle).
+    #[must_use]
+    pub fn wrong_proofs(&self) -> u32 {
+        self.throttle.as_ref().map_or(0, Throttle::failures)
+    }
+
+    /// Handles one request on `endpoint` at `now_ms` (a monotonic clock in milliseconds, for
+    /// the wrong-proof [`throttle`]).
     ///
     /// # Errors
     /// Any error means "close the connection without a response", as ESP-IDF does:
     /// [`Error::InvalidMessage`] (bad bytes, unknown endpoint), [`Error::PeerMisbehaved`]
-    /// (handshake out of order, wrong proof), [`Error::Crypto`] (decryption failed),
+    /// (handshake out of order), [`Error::WrongProof`], [`Error::Throttled`] (a handshake while
+    /// the throttle's door is closed), [`Error::Crypto`] (decryption failed),
     /// [`Error::ApiMisuse`] (data before the handshake, or a custom reply still owed). A
     /// failed handshake step restarts the session.
     pub fn handle_request(
         &mut self,
         endpoint: &str,
         body: &[u8],
+        now_ms: u64,
         rng: &mut (impl RngCore + CryptoRng),
     ) -> Result<(Reply, Option<Action>), Error> {
         if self.awaiting_custom_reply {
@@ -197,7 +214,21 @@ impl Device {
         match endpoint {
             endpoint::PROTO_VER => Ok((Reply::Bytes(self.proto_ver().render().into_bytes()), None)),
             endpoint::SESSION => {
+                if let Some(throttle) = &self.throttle
+                    && let Err(retry_after_ms) = throttle.check(now_ms)
+                {
+                    self.new_session();
+                    return Err(Error::Throttled { retry_after_ms });
+                }
+                let was_established = self.session.is_established();
                 let response = self.session.handle_request(body, rng);
+                if let Some(throttle) = &mut self.throttle {
+                    if matches!(response, Err(Error::WrongProof(_))) {
+                        throttle.failed(now_ms);
+                    } else if !was_established && self.session.is_established() {
+                        throttle.succeeded();
+                    }
+                }
                 if response.is_err() {
                     self.new_session();
                 }

@@ -12,6 +12,17 @@ pub enum Error {
     /// The caller used the session wrongly (e.g. encrypting before the handshake).
     #[error("API misuse: {0}")]
     ApiMisuse(&'static str),
+    /// The client's handshake proof does not verify: a wrong security 1 proof of possession or
+    /// a wrong security 2 username/password. Counted by the device's [`crate::throttle`].
+    #[error("wrong proof: {0}")]
+    WrongProof(&'static str),
+    /// Too many wrong proofs: the device refuses handshakes for `retry_after_ms` more
+    /// milliseconds ([`crate::throttle`]).
+    #[error("too many wrong proofs: the device refuses handshakes for {retry_after_ms} ms more")]
+    Throttled {
+        /// Milliseconds until the next attempt is allowed.
+        retry_after_ms: u64,
+    },
     /// Decryption or authentication failed.
     #[error("crypto failure: {0}")]
     Crypto(&'static str),

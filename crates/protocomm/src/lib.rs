@@ -10,6 +10,7 @@
 //! | [`wifi`] | the Wi-Fi endpoints (`prov-config`, `prov-scan`, `prov-ctrl`): device handler, client requests, `proto-ver` JSON |
 //! | [`session`] | [`session::ClientSession`] / [`session::DeviceSession`]: any scheme, chosen at run time |
 //! | [`device`] | the device's protocomm instance: every endpoint (and custom ones) behind one type |
+//! | [`throttle`] | the device's back-off after wrong proofs (online PoP/password guessing) |
 //!
 //! | step | client → device (`prov-session`) | device → client |
 //! |---|---|---|
@@ -33,13 +34,13 @@
 //! let mut device = device::Device::new(device::Config::new(DeviceSecurity::Sec1 { pop: pop.clone() }))?;
 //! let (mut client, mut next) = ClientSession::start(&ClientSecurity::Sec1 { pop }, &mut rng)?;
 //! while let Next::Send(request) = next {
-//!     let (Reply::Bytes(reply), _) = device.handle_request(endpoint::SESSION, &request, &mut rng)? else {
+//!     let (Reply::Bytes(reply), _) = device.handle_request(endpoint::SESSION, &request, 0, &mut rng)? else {
 //!         unreachable!("prov-session answers with bytes")
 //!     };
 //!     next = client.handle_reply(&reply)?;
 //! }
 //! let wire = client.cipher()?.encrypt(&request::get_status())?;
-//! let (Reply::Bytes(reply), _) = device.handle_request(endpoint::CONFIG, &wire, &mut rng)? else {
+//! let (Reply::Bytes(reply), _) = device.handle_request(endpoint::CONFIG, &wire, 0, &mut rng)? else {
 //!     unreachable!()
 //! };
 //! let status = response::status(&client.cipher()?.decrypt(&reply)?)?;
@@ -66,6 +67,7 @@ pub mod sec1;
 pub mod sec2;
 pub mod session;
 pub mod srp;
+pub mod throttle;
 pub mod wifi;
 
 pub use cipher::Cipher;

@@ -243,7 +243,7 @@ impl Device {
     ///
     /// # Errors
     /// [`Error::InvalidMessage`] for bad bytes, [`Error::PeerMisbehaved`] for an out-of-order
-    /// message or a client proof that does not verify (a wrong PoP); the caller closes the
+    /// message, [`Error::WrongProof`] for a client proof that does not verify (a wrong PoP); the caller closes the
     /// connection without a response, and the session starts over.
     pub fn handle_request(
         &mut self,
@@ -290,7 +290,7 @@ impl Device {
                 }
                 let proof = cipher.decrypt(&client_verify_data)?;
                 if !bool::from(proof.ct_eq(&device_public)) {
-                    return Err(Error::PeerMisbehaved(
+                    return Err(Error::WrongProof(
                         "the client's proof does not verify (wrong proof of possession)",
                     ));
                 }

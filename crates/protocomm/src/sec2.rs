@@ -318,8 +318,8 @@ impl Device {
     ///
     /// # Errors
     /// [`Error::InvalidMessage`] for bad bytes or lengths (A must be 384 bytes, M1 64),
-    /// [`Error::PeerMisbehaved`] for an out-of-order message or a client proof that does not
-    /// verify (wrong username or password); the caller closes the connection without a
+    /// [`Error::PeerMisbehaved`] for an out-of-order message, [`Error::WrongProof`] for a client
+    /// proof that does not verify (wrong username or password); the caller closes the connection without a
     /// response, and the session starts over.
     pub fn handle_request(
         &mut self,
@@ -369,7 +369,7 @@ impl Device {
                     return Err(Error::InvalidMessage("client proof is not 64 bytes"));
                 }
                 if !srp::proof_matches(&transcript.m1, &client_proof) {
-                    return Err(Error::PeerMisbehaved(
+                    return Err(Error::WrongProof(
                         "the client's proof does not verify (wrong username or password)",
                     ));
                 }

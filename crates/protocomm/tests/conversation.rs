@@ -66,9 +66,19 @@ fn handshake(
     security: &ClientSecurity,
     rng: &mut StdRng,
 ) -> Result<ClientSession, Error> {
+    handshake_at(device, security, 0, rng)
+}
+
+/// The handshake at time `now_ms` of the device's clock.
+fn handshake_at(
+    device: &mut device::Device,
+    security: &ClientSecurity,
+    now_ms: u64,
+    rng: &mut StdRng,
+) -> Result<ClientSession, Error> {
     let (mut client, mut next) = ClientSession::start(security, rng).unwrap();
     while let Next::Send(request) = next {
-        let (reply, action) = device.handle_request(endpoint::SESSION, &request, rng)?;
+        let (reply, action) = device.handle_request(endpoint::SESSION, &request, now_ms, rng)?;
         assert_eq!(action, None);
         next = client
             .handle_reply(&bytes(reply))
@@ -86,7 +96,7 @@ fn call(
     rng: &mut StdRng,
 ) -> (Vec<u8>, Option<Action>) {
     let wire = client.cipher().unwrap().encrypt(plain).unwrap();
-    let (reply, action) = device.handle_request(name, &wire, rng).unwrap();
+    let (reply, action) = device.handle_request(name, &wire, 0, rng).unwrap();
     (
         client.cipher().unwrap().decrypt(&bytes(reply)).unwrap(),
         action,
@@ -125,7 +135,7 @@ fn full_provisioning_for_every_scheme() {
         ]);
         let proto_ver = String::from_utf8(bytes(
             device
-                .handle_request(endpoint::PROTO_VER, b"---", &mut rng)
+                .handle_request(endpoint::PROTO_VER, b"---", 0, &mut rng)
                 .unwrap()
                 .0,
         ))
@@ -146,13 +156,13 @@ fn full_provisioning_for_every_scheme() {
 
         // proto-ver between encrypted messages does not disturb the stream.
         let _ = device
-            .handle_request(endpoint::PROTO_VER, b"wifi_scan", &mut rng)
+            .handle_request(endpoint::PROTO_VER, b"wifi_scan", 0, &mut rng)
             .unwrap();
 
         // Custom endpoint: raw bytes both ways through the session.
         let wire = client.cipher().unwrap().encrypt(b"hello").unwrap();
         let (reply, _) = device
-            .handle_request("custom-data", &wire, &mut rng)
+            .handle_request("custom-data", &wire, 0, &mut rng)
             .unwrap();
         assert_eq!(
             reply,
@@ -163,7 +173,7 @@ fn full_provisioning_for_every_scheme() {
         );
         assert!(
             device
-                .handle_request(endpoint::CONFIG, &wire, &mut rng)
+                .handle_request(endpoint::CONFIG, &wire, 0, &mut rng)
                 .is_err(),
             "a custom reply is owed first"
         );
@@ -264,12 +274,12 @@ fn wrong_secrets_are_refused_and_the_device_stays_usable() {
         let mut device = new_device(version, patch);
         let wrong = client_security(version, b"abcd1235", patch);
         let err = handshake(&mut device, &wrong, &mut rng).expect_err("wrong secret");
-        assert!(matches!(err, Error::PeerMisbehaved(_)), "{err:?}");
+        assert!(matches!(err, Error::WrongProof(_)), "{err:?}");
         assert!(!device.is_established());
         // Data before a handshake is refused.
         assert!(
             device
-                .handle_request(endpoint::CONFIG, &[0x52, 0x00], &mut rng)
+                .handle_request(endpoint::CONFIG, &[0x52, 0x00], 0, &mut rng)
                 .is_err()
         );
         // The right secret works on the same device without a restart.
@@ -300,10 +310,10 @@ fn out_of_order_and_damaged_handshakes_are_refused() {
         let Next::Send(cmd0) = next else { panic!() };
         // Damaged Cmd0: every truncation is refused without a panic.
         for n in 0..cmd0.len() {
-            let _ = device.handle_request(endpoint::SESSION, &cmd0[..n], &mut rng);
+            let _ = device.handle_request(endpoint::SESSION, &cmd0[..n], 0, &mut rng);
         }
         let (resp0, _) = device
-            .handle_request(endpoint::SESSION, &cmd0, &mut rng)
+            .handle_request(endpoint::SESSION, &cmd0, 0, &mut rng)
             .unwrap();
         let Next::Send(cmd1) = client.handle_reply(&bytes(resp0)).unwrap() else {
             panic!()
@@ -314,12 +324,12 @@ fn out_of_order_and_damaged_handshakes_are_refused() {
         bad[last] ^= 1;
         assert!(
             device
-                .handle_request(endpoint::SESSION, &bad, &mut rng)
+                .handle_request(endpoint::SESSION, &bad, 0, &mut rng)
                 .is_err()
         );
         assert!(
             device
-                .handle_request(endpoint::SESSION, &cmd1, &mut rng)
+                .handle_request(endpoint::SESSION, &cmd1, 0, &mut rng)
                 .is_err()
         );
         assert!(!device.is_established());
@@ -338,7 +348,7 @@ fn out_of_order_and_damaged_handshakes_are_refused() {
         wire[0] ^= 0x80;
         if version == 2 {
             assert!(matches!(
-                device.handle_request(endpoint::CONFIG, &wire, &mut rng),
+                device.handle_request(endpoint::CONFIG, &wire, 0, &mut rng),
                 Err(Error::Crypto(_))
             ));
         }
@@ -378,7 +388,7 @@ fn a_new_session_forgets_the_old_keys_but_keeps_the_wifi_state() {
         .unwrap();
     assert!(
         device
-            .handle_request(endpoint::CONFIG, &wire, &mut rng)
+            .handle_request(endpoint::CONFIG, &wire, 0, &mut rng)
             .is_err()
     );
     let mut client = handshake(&mut device, &security, &mut rng).unwrap();
@@ -430,7 +440,7 @@ fn random_requests_never_panic_the_device() {
                 "custom-data",
                 "x",
             ][i % 6];
-            if let Ok((Reply::Custom { .. }, _)) = device.handle_request(name, &body, &mut rng) {
+            if let Ok((Reply::Custom { .. }, _)) = device.handle_request(name, &body, 0, &mut rng) {
                 device.custom_reply(b"ok").unwrap();
             }
         }
@@ -438,4 +448,80 @@ fn random_requests_never_panic_the_device() {
         let security = client_security(version, b"abcd1234", patch);
         assert!(handshake(&mut device, &security, &mut rng).is_ok());
     }
+}
+
+#[test]
+fn wrong_proofs_are_throttled_per_device_and_a_success_resets_the_count() {
+    for (seed, (version, patch)) in every_scheme()
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (v, _))| *v > 0)
+    {
+        let mut rng = StdRng::seed_from_u64(300 + seed as u64);
+        let mut device = new_device(version, patch);
+        let wrong = client_security(version, b"abcd1235", patch);
+        let right = client_security(version, b"abcd1234", patch);
+        let mut now = 10_000;
+        // Three free wrong proofs, each on a "new connection".
+        for attempt in 0..3 {
+            device.new_session();
+            let err = handshake_at(&mut device, &wrong, now, &mut rng).expect_err("wrong");
+            assert!(
+                matches!(err, Error::WrongProof(_)),
+                "attempt {attempt}: {err:?}"
+            );
+        }
+        device.new_session();
+        assert!(
+            handshake_at(&mut device, &wrong, now, &mut rng).is_err(),
+            "4th wrong proof"
+        );
+        assert_eq!(device.wrong_proofs(), 4, "sec{version} {patch:?}");
+        // The door is closed for 2 s, even to the right secret and a new session.
+        for later in [0, 1_000, 1_999] {
+            device.new_session();
+            let err =
+                handshake_at(&mut device, &right, now + later, &mut rng).expect_err("throttled");
+            assert_eq!(
+                err,
+                Error::Throttled {
+                    retry_after_ms: 2_000 - later
+                },
+                "sec{version} at +{later} ms"
+            );
+        }
+        now += 2_000;
+        // Another wrong proof doubles the delay.
+        assert!(handshake_at(&mut device, &wrong, now, &mut rng).is_err());
+        assert!(matches!(
+            handshake_at(&mut device, &right, now + 3_999, &mut rng),
+            Err(Error::Throttled { retry_after_ms: 1 })
+        ));
+        now += 4_000;
+        handshake_at(&mut device, &right, now, &mut rng).expect("the right secret, once allowed");
+        assert!(device.is_established());
+        assert_eq!(device.wrong_proofs(), 0, "a success resets the count");
+    }
+}
+
+#[test]
+fn without_a_throttle_wrong_proofs_cost_nothing() {
+    let mut rng = StdRng::seed_from_u64(400);
+    let mut config = device::Config::new(DeviceSecurity::Sec1 {
+        pop: Zeroizing::new(b"abcd1234".to_vec()),
+    });
+    config.throttle = None;
+    let mut device = device::Device::new(config).unwrap();
+    let wrong = client_security(1, b"abcd1235", Patch::Counter);
+    for _ in 0..10 {
+        let err = handshake_at(&mut device, &wrong, 0, &mut rng).expect_err("wrong");
+        assert!(matches!(err, Error::WrongProof(_)), "{err:?}");
+    }
+    handshake_at(
+        &mut device,
+        &client_security(1, b"abcd1234", Patch::Counter),
+        0,
+        &mut rng,
+    )
+    .expect("no delay");
 }

@@ -220,7 +220,7 @@ fn sec1_wrong_pop_is_refused_by_the_device() {
     };
     assert!(matches!(
         device.handle_request(&cmd1, &mut rng),
-        Err(wifiprov_protocomm::Error::PeerMisbehaved(_))
+        Err(wifiprov_protocomm::Error::WrongProof(_))
     ));
     assert!(!device.is_established());
     assert!(device.cipher().is_err(), "no data before a handshake");
@@ -373,7 +373,7 @@ fn sec2_wrong_password_is_refused_by_the_device() {
         };
         assert!(matches!(
             device.handle_request(&cmd1, &mut rng),
-            Err(wifiprov_protocomm::Error::PeerMisbehaved(_))
+            Err(wifiprov_protocomm::Error::WrongProof(_))
         ));
         assert!(!device.is_established());
         assert!(device.cipher().is_err(), "no data before a handshake");

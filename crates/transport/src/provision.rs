@@ -568,8 +568,14 @@ fn wait(pause: Duration, stop: &dyn Fn() -> bool) -> Result<(), ProvisionError> 
 
 fn handshake_hint(scheme: u8) -> &'static str {
     match scheme {
-        1 => "is the proof of possession (--pop) right?",
-        2 => "are the username and password (--username/--password) right?",
+        1 => {
+            "is the proof of possession (--pop) right? (after repeated wrong proofs a wifiprov \
+             device refuses handshakes for up to a minute: retry later)"
+        }
+        2 => {
+            "are the username and password (--username/--password) right? (after repeated \
+             wrong proofs a wifiprov device refuses handshakes for up to a minute: retry later)"
+        }
         _ => "does the device really use security 0?",
     }
 }

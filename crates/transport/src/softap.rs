@@ -402,7 +402,7 @@ pub(crate) fn answer(
     custom: &CustomHandler,
 ) -> Result<Answered, (String, String)> {
     let (reply, action) = device
-        .handle_request(endpoint, body, &mut OsRng)
+        .handle_request(endpoint, body, monotonic_ms(), &mut OsRng)
         .map_err(|e| (endpoint.to_owned(), e.to_string()))?;
     match reply {
         Reply::Bytes(body) => Ok(Answered {
@@ -422,6 +422,14 @@ pub(crate) fn answer(
             })
         }
     }
+}
+
+/// Milliseconds on a monotonic clock (since its first use in this process): the time of the
+/// protocomm device's wrong-proof throttle.
+pub(crate) fn monotonic_ms() -> u64 {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let elapsed = EPOCH.get_or_init(std::time::Instant::now).elapsed();
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The http server configuration for protocomm: ESP-IDF's body limit plus room for the portal's

@@ -71,6 +71,10 @@ mod tempdir {
 }
 
 fn start(tag: &str, security: DeviceSecurity) -> Running {
+    start_with(tag, ProtocommConfig::new(security))
+}
+
+fn start_with(tag: &str, protocomm: ProtocommConfig) -> Running {
     let state = tempdir::Dir::new(tag);
     let mut station = Config::new("");
     station.state_dir = state.0.clone();
@@ -78,7 +82,7 @@ fn start(tag: &str, security: DeviceSecurity) -> Running {
         station,
         ap: None,
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        protocomm: ProtocommConfig::new(security).with_custom_endpoint("custom-data"),
+        protocomm: protocomm.with_custom_endpoint("custom-data"),
         backend: SoftApBackend::Record,
         portal: None,
         record_ip: std::net::Ipv4Addr::new(192, 168, 77, 50),
@@ -286,6 +290,79 @@ fn wrong_secrets_and_a_security_mismatch_are_refused_and_the_device_stays_provis
                 |e| matches!(e, Event::Rejected { endpoint, .. } if endpoint == "prov-session")
             )
         );
+    }
+}
+
+#[test]
+fn wrong_proofs_are_throttled_across_connections_then_the_right_secret_gets_in() {
+    for scheme in [1u8, 2] {
+        let mut protocomm = ProtocommConfig::new(device_security(scheme, Patch::Counter));
+        // The default policy's shape with a short first delay, so the test waits little.
+        protocomm.throttle = Some(wifiprov_protocomm::throttle::Policy {
+            first_delay_ms: 300,
+            ..wifiprov_protocomm::throttle::Policy::default()
+        });
+        let device = start_with(&format!("throttle{scheme}"), protocomm);
+        // Four wrong proofs, each a new connection: the fourth closes the door.
+        for _ in 0..4 {
+            let error = provision::run(
+                &mut link(device.address),
+                &options(scheme, "abcd1235"),
+                &|| false,
+                &mut |_| {},
+            )
+            .expect_err("wrong secret");
+            assert!(matches!(error, ProvisionError::Handshake { .. }), "{error}");
+        }
+        // Right away, even the right secret is refused (the proof is not even looked at)...
+        let error = provision::run(
+            &mut link(device.address),
+            &options(scheme, "abcd1234"),
+            &|| false,
+            &mut |_| {},
+        )
+        .expect_err("throttled");
+        assert!(
+            error.to_string().contains("retry later"),
+            "the hint names the throttle: {error}"
+        );
+        // ...and once the delay is over it gets in (retried until the door opens; bounded).
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut refused = 0;
+        loop {
+            match provision::run(
+                &mut link(device.address),
+                &options(scheme, "abcd1234"),
+                &|| false,
+                &mut |_| {},
+            ) {
+                Ok(_) => break,
+                Err(e) => {
+                    assert!(std::time::Instant::now() < deadline, "never let in: {e}");
+                    refused += 1;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+        let (result, events, _) = device.finish();
+        assert!(result.is_ok());
+        let reasons: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Rejected { reason, .. } => Some(reason.as_str()),
+                _ => None,
+            })
+            .collect();
+        let wrong = reasons
+            .iter()
+            .filter(|r| r.starts_with("wrong proof"))
+            .count();
+        let throttled = reasons
+            .iter()
+            .filter(|r| r.contains("too many wrong proofs"))
+            .count();
+        assert_eq!(wrong, 4, "sec{scheme}: {reasons:?}");
+        assert_eq!(throttled, 1 + refused, "sec{scheme}: {reasons:?}");
     }
 }
 
