@@ -57,9 +57,21 @@ pub(crate) struct FileConfig {
     portal: Option<bool>,
 }
 
-/// Parses the configuration file's text.
-pub(crate) fn parse_config(text: &str) -> Result<FileConfig, toml::de::Error> {
-    toml::from_str::<FileConfig>(text)
+/// Parses the configuration file's text. The error names the line and column but does not
+/// quote the line (toml's own message does: it may be the line of a passphrase or PoP).
+pub(crate) fn parse_config(text: &str) -> Result<FileConfig, String> {
+    toml::from_str::<FileConfig>(text).map_err(|e| {
+        let message = e.message().trim_end();
+        match e.span() {
+            Some(span) => {
+                let before = text.get(..span.start).unwrap_or(text);
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                format!("line {line}, column {column}: {message}")
+            }
+            None => message.to_owned(),
+        }
+    })
 }
 
 fn seconds(value: f64, what: &str) -> Result<Duration> {
@@ -75,7 +87,7 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>, FileConfig
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             parse_config(&text)
-                .with_context(|| format!("invalid configuration {}", path.display()))?
+                .map_err(|e| anyhow::anyhow!("invalid configuration {}: {e}", path.display()))?
         }
         None => FileConfig::default(),
     };

@@ -7,9 +7,7 @@
 /// # Errors
 /// If the text is not a valid configuration.
 pub fn parse_config(text: &str) -> Result<(), String> {
-    crate::device::parse_config(text)
-        .map(drop)
-        .map_err(|e| e.to_string())
+    crate::device::parse_config(text).map(drop)
 }
 
 /// A provisioning QR payload applied to empty security options, for `transport` (`softap`, `ble`).
