@@ -66,8 +66,7 @@ fn without_qr(text: &str) -> String {
             in_drawing = true;
             continue;
         }
-        if in_drawing && line.chars().any(|c| "█▀▄".contains(c)) || in_drawing && line.is_empty()
-        {
+        if in_drawing && (line.is_empty() || line.chars().any(|c| "█▀▄".contains(c))) {
             continue;
         }
         in_drawing = false;
