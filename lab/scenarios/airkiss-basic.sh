@@ -2,6 +2,7 @@
 # description: AirKiss: the phone sends with `wifiprov airkiss send`, the device daemon hops, locks, decodes, joins (DHCP) and broadcasts the random-byte ack the phone sees
 set -u
 . "$LAB_LIB"
+. "$LAB_LIBDIR/secrets.sh"
 . "$LAB_LIBDIR/esptouch.sh"
 . "$LAB_LIBDIR/airkiss.sh"
 
@@ -21,4 +22,5 @@ lab_check method_is_airkiss grep -q '"method":"airkiss"' "$LAB_OUT/device0.jsonl
 # ESP-IDF's 7-byte ack form carries the station MAC: the phone reports it.
 [[ -n ${AK_EXPECT_MAC:-} ]] && lab_check phone_saw_device_mac ak_acked_mac phone "$(lab_mac wlan2)"
 lab_check never_logged_password bash -c "! grep -rqF '$PASS' '$LAB_OUT'/device0.jsonl '$LAB_OUT'/device0.log"
+lab_no_secrets "$PASS"
 lab_finish

@@ -2,6 +2,7 @@
 # description: BLE sec2: the device serves protocomm over GATT on hci0, `wifiprov ble` on hci1 finds it by name, provisions it with security 2, the device joins the home AP, the client sees CONNECTED
 set -u
 . "$LAB_LIB"
+. "$LAB_LIBDIR/secrets.sh"
 . "$LAB_LIBDIR/softap.sh"
 . "$LAB_LIBDIR/ble.sh"
 . "$LAB_LIBDIR/ble_prov.sh"
@@ -28,4 +29,5 @@ lab_check device_has_home_address bash -c "ip -4 addr show dev wlan2 | grep -q '
 lab_check device_associated_home bash -c "hostapd_cli -p '$LAB_STATE/hostapd' -i wlan0 all_sta | grep -qi '$(lab_mac wlan2)'"
 lab_check stored_credentials bash -c "grep -q $(lab_hex "$PASS") '$LAB_STATE/device0/credentials.json' && grep -q '\"method\": *\"ble\"' '$LAB_STATE/device0/credentials.json'"
 lab_check never_logged_password bash -c "! grep -rqF '$PASS' '$LAB_OUT'/device0.jsonl '$LAB_OUT'/device0.log '$LAB_OUT'/client.log"
+lab_no_secrets "$PASS" abcd1234
 lab_finish

@@ -2,6 +2,7 @@
 # description: BluFi, current crypto (ffdhe3072 + SHA-256 + AES-256-CTR, version 1.4): `wifiprov blufi` on hci1 gets the Wi-Fi list, sends custom data and the credentials, the device on hci0 joins the home AP and reports CONNECTED
 set -u
 . "$LAB_LIB"
+. "$LAB_LIBDIR/secrets.sh"
 . "$LAB_LIBDIR/softap.sh"
 . "$LAB_LIBDIR/ble.sh"
 . "$LAB_LIBDIR/ble_prov.sh"
@@ -29,4 +30,5 @@ lab_check device_has_home_address bash -c "ip -4 addr show dev wlan2 | grep -q '
 lab_check device_associated_home bash -c "hostapd_cli -p '$LAB_STATE/hostapd' -i wlan0 all_sta | grep -qi '$(lab_mac wlan2)'"
 lab_check stored_credentials bash -c "grep -q $(lab_hex "$PASS") '$LAB_STATE/device0/credentials.json' && grep -q '\"method\": *\"blufi\"' '$LAB_STATE/device0/credentials.json'"
 lab_check never_logged_password bash -c "! grep -rqF '$PASS' '$LAB_OUT'/device0.jsonl '$LAB_OUT'/device0.log '$LAB_OUT'/client.log"
+lab_no_secrets "$PASS"
 lab_finish

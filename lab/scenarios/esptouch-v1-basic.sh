@@ -2,6 +2,7 @@
 # description: ESP-TOUCH v1: the phone sends with wifiprov, the device daemon hops, decodes, joins (DHCP) and acks
 set -u
 . "$LAB_LIB"
+. "$LAB_LIBDIR/secrets.sh"
 . "$LAB_LIBDIR/esptouch.sh"
 
 SSID='HomeNet ☕'
@@ -20,4 +21,5 @@ lab_check device_has_address et_ip_in_subnet wlan2
 lab_check device_associated bash -c "hostapd_cli -p '$LAB_STATE/hostapd' -i wlan0 all_sta | grep -qi '$DEVICE_MAC'"
 lab_check hook_saw_states bash -c "for e in listening locked credentials joining joined ack_sent provisioned; do grep -qx \$e '$LAB_OUT/hook.log' || exit 1; done"
 lab_check never_logged_password bash -c "! grep -rqF '$PASS' '$LAB_OUT'/device0.jsonl '$LAB_OUT'/device0.log '$LAB_OUT'/hook.log"
+lab_no_secrets "$PASS"
 lab_finish

@@ -2,6 +2,7 @@
 # description: ESP-TOUCH v2 with AES (security 2): the device configured with the phone's key is provisioned; a second device with another key reports "key wrong", stores nothing and does not join
 set -u
 . "$LAB_LIB"
+. "$LAB_LIBDIR/secrets.sh"
 . "$LAB_LIBDIR/esptouch.sh"
 . "$LAB_LIBDIR/esptouch_v2.sh"
 
@@ -26,4 +27,5 @@ lab_check device1_not_provisioned v2_no_credentials device1
 lab_check device1_not_associated bash -c "! hostapd_cli -p '$LAB_STATE/hostapd' -i wlan0 all_sta | grep -qi '$(lab_mac wlan4)'"
 lab_check never_logged_password bash -c "! grep -rqF '$PASS' '$LAB_OUT'/device0.jsonl '$LAB_OUT'/device0.log '$LAB_OUT'/device1.jsonl '$LAB_OUT'/device1.log"
 lab_check never_logged_key bash -c "! grep -rqF '$KEY' '$LAB_OUT'/device0.jsonl '$LAB_OUT'/device0.log '$LAB_OUT'/device1.jsonl '$LAB_OUT'/device1.log"
+lab_no_secrets "$PASS" "$KEY"
 lab_finish

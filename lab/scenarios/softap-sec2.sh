@@ -2,6 +2,7 @@
 # description: SoftAP sec2: the device raises its AP (AP+STA), the phone joins it, `wifiprov softap` provisions it, the device joins the home AP, the client sees CONNECTED
 set -u
 . "$LAB_LIB"
+. "$LAB_LIBDIR/secrets.sh"
 . "$LAB_LIBDIR/softap.sh"
 
 SSID='HomeNet ☕'
@@ -25,4 +26,5 @@ lab_check device_associated_home bash -c "hostapd_cli -p '$LAB_STATE/hostapd' -i
 lab_check stored_credentials bash -c "grep -q $(lab_hex "$PASS") '$LAB_STATE/device0/credentials.json' && [ \$(stat -c %a '$LAB_STATE/device0/credentials.json') = 600 ]"
 lab_check ap_interface_removed bash -c "! ip link show wlan2ap >/dev/null 2>&1"
 lab_check never_logged_password bash -c "! grep -rqF '$PASS' '$LAB_OUT'/device0.jsonl '$LAB_OUT'/device0.log '$LAB_OUT'/client.log"
+lab_no_secrets "$PASS" abcd1234
 lab_finish

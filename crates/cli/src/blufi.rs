@@ -37,6 +37,11 @@ fn status_json(status: &Status) -> Value {
         "rssi": status.rssi, "end_reason": status.end_reason})
 }
 
+/// What BluFi does not protect (docs/security.md), printed by both ends.
+pub(crate) const UNAUTHENTICATED: &str = "BluFi's key exchange is unauthenticated (no PoP, no \
+     password): it keeps a passive listener out, but anyone in Bluetooth range can provision the \
+     device and an active man in the middle can read the passphrase";
+
 pub(crate) fn run(args: &BlufiArgs) -> Result<()> {
     let (ssid, passphrase) = args.network.bytes(64)?;
     if ssid.is_none() && !(args.scan || args.custom.is_some()) {
@@ -57,6 +62,7 @@ pub(crate) fn run(args: &BlufiArgs) -> Result<()> {
     config.scan_timeout = seconds(args.scan_timeout, "--scan-timeout")?;
     config.timeout = seconds(args.gatt_timeout, "--gatt-timeout")?;
     let wait_connected = seconds(args.timeout, "--timeout")?;
+    eprintln!("blufi: warning: {UNAUTHENTICATED}");
     eprintln!(
         "blufi: looking for a device {} on {}",
         config.target.describe(),

@@ -582,6 +582,11 @@ fn protocomm_settings(
         a.verifier_hex.as_deref().or(file.verifier_hex.as_deref()),
         a.sec2_patch.or(file.sec2_patch),
     )?;
+    if let Some(warning) =
+        crate::softap::security_warning(device_security.version(), device_security.has_pop())
+    {
+        eprintln!("device: warning: {warning}");
+    }
     let mac = (!station.iface.is_empty())
         .then(|| wifiprov_transport::device::radio::mac_address(&station.iface))
         .flatten();
@@ -736,6 +741,7 @@ fn blufi_config(
         Some(DeviceCryptoArg::V1) => Generation::V1,
         None | Some(DeviceCryptoArg::V2) => Generation::V2,
     };
+    eprintln!("device: warning: {}", crate::blufi::UNAUTHENTICATED);
     let config = BlufiConfig {
         station,
         gatt: ServerConfig {

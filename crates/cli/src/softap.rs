@@ -194,7 +194,12 @@ pub(crate) fn provision_with(
                     .unwrap_or_default(),
                 info.capabilities.join(", ")
             ),
-            Progress::Handshake { scheme } => eprintln!("{label}: security {scheme} handshake"),
+            Progress::Handshake { scheme } => {
+                eprintln!("{label}: security {scheme} handshake");
+                if let Some(warning) = security_warning(*scheme, true) {
+                    eprintln!("{label}: warning: {warning}");
+                }
+            }
             Progress::Established => eprintln!("{label}: secure session established"),
             Progress::Custom { endpoint, reply } => {
                 eprintln!("{label}: {endpoint} answered {}", display_bytes(reply));
@@ -362,6 +367,26 @@ pub(crate) fn gen_cred(args: &GenCredArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What a protocomm security scheme does not protect (docs/security.md), for the warning both
+/// ends print; `None` for security 2. `has_pop`: security 1 with a proof of possession.
+pub(crate) fn security_warning(scheme: u8, has_pop: bool) -> Option<&'static str> {
+    match (scheme, has_pop) {
+        (0, _) => Some(
+            "security 0 is plaintext: anyone who can reach the device (its AP, or Bluetooth range) \
+             reads the Wi-Fi passphrase and can provision it; use security 2",
+        ),
+        (1, false) => Some(
+            "security 1 without a proof of possession authenticates nobody: anyone in range can \
+             provision the device, and an active attacker can read the passphrase; use security 2",
+        ),
+        (1, true) => Some(
+            "security 1: a recorded handshake lets anyone guess the proof of possession offline \
+             (then decrypt the session); a short PoP is weak. Security 2 is the recommended default",
+        ),
+        _ => None,
+    }
 }
 
 /// The device's security from its options (security 2 default, with salt/verifier or a
