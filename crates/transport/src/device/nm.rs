@@ -20,7 +20,6 @@ use wifiprov_sniff::Mac;
 use zbus::blocking::{Connection, Proxy};
 use zbus::proxy::CacheProperties;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath, OwnedValue, Value};
-use zeroize::Zeroizing;
 
 use super::{JoinError, format_mac, hex};
 
@@ -107,12 +106,12 @@ pub fn failure(reason: u32, asked_for_secrets: bool, limit: Duration) -> JoinErr
 }
 
 /// The connection settings (`a{sa{sv}}`) for a WPA-PSK (or open) network; `psk_hex` is the PSK as
-/// 64 hex digits, `None` for an open network (borrowed, not copied: the caller zeroizes it).
+/// 64 hex digits, `None` for an open network.
 #[must_use]
-pub fn settings<'a>(
+pub fn settings(
     ssid: &[u8],
-    psk_hex: Option<&'a str>,
-) -> HashMap<&'static str, HashMap<&'static str, Value<'a>>> {
+    psk_hex: Option<&str>,
+) -> HashMap<&'static str, HashMap<&'static str, Value<'static>>> {
     let mut all = HashMap::new();
     let id = format!("wifiprov {}", String::from_utf8_lossy(ssid));
     all.insert(
@@ -135,7 +134,7 @@ pub fn settings<'a>(
             "802-11-wireless-security",
             HashMap::from([
                 ("key-mgmt", Value::from("wpa-psk")),
-                ("psk", Value::from(psk)),
+                ("psk", Value::from(psk.to_owned())),
             ]),
         );
     }
@@ -373,9 +372,7 @@ impl NetworkManager {
         let psk = if password.is_empty() {
             None
         } else {
-            Some(Zeroizing::new(hex(
-                &super::wpa::wpa_psk(ssid, password)?[..],
-            )))
+            Some(hex(&super::wpa::wpa_psk(ssid, password)?))
         };
         let started = Instant::now();
         self.set_managed(true, options.connect_timeout)?;
@@ -396,11 +393,7 @@ impl NetworkManager {
         let (connection, active): (OwnedObjectPath, OwnedObjectPath) = root
             .call(
                 "AddAndActivateConnection",
-                &(
-                    settings(ssid, psk.as_ref().map(|p| p.as_str())),
-                    &self.device,
-                    &ap,
-                ),
+                &(settings(ssid, psk.as_deref()), &self.device, &ap),
             )
             .map_err(dbus_error("AddAndActivateConnection"))?;
         match self.wait_activated(&active, started, options) {
