@@ -11,9 +11,6 @@
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
-use core::fmt;
-
-use zeroize::{Zeroize, Zeroizing};
 
 use crate::frame::{ControlSubtype, DataSubtype, Frame, FrameControl, Kind, MAX_DATA_LEN, Repr};
 use crate::message::{Protection, SecurityMode};
@@ -147,9 +144,8 @@ impl Default for Sizing {
     }
 }
 
-/// A reassembled message. Its content may be a password (STA_PASSWD, SOFTAP_PASSWD, an
-/// enterprise credential): `Debug` shows its length only.
-#[derive(Clone, PartialEq, Eq)]
+/// A reassembled message.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// Frame type and subtype.
     pub kind: Kind,
@@ -157,31 +153,11 @@ pub struct Message {
     pub data: Vec<u8>,
 }
 
-impl fmt::Debug for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Message")
-            .field("kind", &self.kind)
-            .field("data", &crate::Redacted(self.data.len()))
-            .finish()
-    }
-}
-
-/// A message half received: zeroized when dropped unfinished.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 struct Partial {
     kind: Kind,
     total: usize,
-    data: Zeroizing<Vec<u8>>,
-}
-
-impl fmt::Debug for Partial {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Partial")
-            .field("kind", &self.kind)
-            .field("total", &self.total)
-            .field("data", &crate::Redacted(self.data.len()))
-            .finish()
-    }
+    data: Vec<u8>,
 }
 
 /// Puts fragments back together (spec §7.4), with bounded memory.
@@ -248,9 +224,7 @@ impl Reassembler {
                     "final piece does not complete the total",
                 ));
             }
-            let mut partial = partial;
-            // The buffer moves into the message (its capacity is the total: no reallocation).
-            let mut message = core::mem::take(&mut *partial.data);
+            let mut message = partial.data;
             message.extend_from_slice(data);
             return Ok(Some(Message {
                 kind,
@@ -269,7 +243,7 @@ impl Reassembler {
                 if remaining > self.max_len {
                     return Err(Error::InvalidMessage("message longer than the limit"));
                 }
-                let mut buffer = Zeroizing::new(Vec::with_capacity(remaining));
+                let mut buffer = Vec::with_capacity(remaining);
                 buffer.extend_from_slice(content);
                 self.partial = Some(Partial {
                     kind,
@@ -292,9 +266,7 @@ impl Reassembler {
 }
 
 /// The link state of one connection. Output frames queue up until [`Link::poll_transmit`].
-///
-/// Queued frames (plaintext unless the mode encrypts them) are zeroized on reset and on drop,
-/// and `Debug` shows how many there are only.
+#[derive(Debug)]
 pub struct Link {
     role: Role,
     sizing: Sizing,
@@ -304,27 +276,6 @@ pub struct Link {
     reassembler: Reassembler,
     cipher: Option<Cipher>,
     outbox: VecDeque<Vec<u8>>,
-}
-
-impl fmt::Debug for Link {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Link")
-            .field("role", &self.role)
-            .field("sizing", &self.sizing)
-            .field("mode", &self.mode)
-            .field("send_sequence", &self.send_sequence)
-            .field("receive_sequence", &self.receive_sequence)
-            .field("reassembler", &self.reassembler)
-            .field("cipher", &self.cipher)
-            .field("queued_frames", &self.outbox.len())
-            .finish()
-    }
-}
-
-impl Drop for Link {
-    fn drop(&mut self) {
-        self.outbox.iter_mut().for_each(Zeroize::zeroize);
-    }
 }
 
 impl Link {
@@ -351,7 +302,6 @@ impl Link {
         self.receive_sequence = 0;
         self.reassembler.reset();
         self.cipher = None;
-        self.outbox.iter_mut().for_each(Zeroize::zeroize);
         self.outbox.clear();
     }
 
@@ -465,8 +415,7 @@ impl Link {
             base.insert(FrameControl::TO_PHONE);
         }
         let mut frames = Vec::new();
-        // Plaintext pieces: zeroized when done (the frames are encrypted in place).
-        let mut data = Zeroizing::new(Vec::with_capacity(MAX_DATA_LEN));
+        let mut data = Vec::with_capacity(MAX_DATA_LEN);
         for (offset, len, fragment) in self.sizing.pieces(payload.len(), protection.checksum) {
             data.clear();
             let content = payload
@@ -520,8 +469,7 @@ impl Link {
         }
         self.receive_sequence = self.receive_sequence.wrapping_add(1);
         let control = frame.control();
-        // The decrypted frame: zeroized when done.
-        let mut buffer = Zeroizing::new(bytes.to_vec());
+        let mut buffer = bytes.to_vec();
         if control.contains(FrameControl::ENCRYPTED) {
             let cipher = self
                 .cipher
