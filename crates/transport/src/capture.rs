@@ -6,7 +6,8 @@
 //!   Ethernet) into a [`Record`]. It does no I/O; the 802.11 reduction itself is
 //!   [`wifiprov_sniff::ieee80211`], only the link framing (radiotap, Ethernet) is handled here.
 //! * [`FileCapture`] streams the records of a pcap or pcapng file (told apart by their magic
-//!   number), one packet in memory at a time; [`read_file`] collects a whole file.
+//!   number), one packet in memory at a time; [`read_file`] collects a whole file ([`read`]: from
+//!   any reader).
 //! * [`LiveCapture`] receives from a Linux interface through an `AF_PACKET` raw socket, with a
 //!   read timeout so the caller's loop can check for Ctrl-C.
 //!
@@ -879,7 +880,18 @@ impl Capture {
 /// As [`FileCapture::open`]; an I/O error while reading; [`CaptureError::UnsupportedLinkType`]
 /// for a pcapng file whose packets all belong to interfaces of unsupported link types.
 pub fn read_file(path: impl AsRef<Path>) -> Result<Capture, CaptureError> {
-    let mut reader = FileCapture::open(path)?;
+    collect(FileCapture::open(path)?)
+}
+
+/// Reads a whole capture from any reader (a file in memory, say); `path` names it in errors.
+///
+/// # Errors
+/// As [`read_file`].
+pub fn read<R: Read>(inner: R, path: impl Into<PathBuf>) -> Result<Capture, CaptureError> {
+    collect(FileCapture::new(inner, path)?)
+}
+
+fn collect<R: Read>(mut reader: FileCapture<R>) -> Result<Capture, CaptureError> {
     let mut capture = Capture::default();
     for record in reader.by_ref() {
         match record? {
