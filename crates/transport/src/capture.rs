@@ -311,6 +311,11 @@ struct RadioFields {
 /// offsets after those are unreliable, and it slices vendor namespaces by their announced skip
 /// length without a bounds check (a panic on hostile input), so the walk stops before one.
 fn radio_fields(packet: &[u8]) -> Result<RadioFields, CaptureError> {
+    // The `radiotap` crate numbers fields as `word * 32 + bit` in a `u8`: from the ninth presence
+    // word on that overflows (a panic with debug assertions, wrong field kinds without).
+    if presence_words(packet) > MAX_PRESENCE_WORDS {
+        return Err(CaptureError::MalformedRadiotap);
+    }
     let header = Header::from_bytes(packet).map_err(|_| CaptureError::MalformedRadiotap)?;
     if header.length < header.size || header.length > packet.len() {
         return Err(CaptureError::MalformedRadiotap);
@@ -341,6 +346,20 @@ fn radio_fields(packet: &[u8]) -> Result<RadioFields, CaptureError> {
         }
     }
     Ok(fields)
+}
+
+/// Most radiotap presence words accepted (256 presence bits).
+const MAX_PRESENCE_WORDS: usize = 8;
+
+/// The number of presence words of a radiotap header (each word with bit 31 set announces
+/// another), counting only words inside the packet.
+fn presence_words(packet: &[u8]) -> usize {
+    packet
+        .get(4..)
+        .unwrap_or_default()
+        .chunks_exact(4)
+        .position(|word| word.get(3).is_some_and(|b| b & 0x80 == 0))
+        .map_or(packet.len().saturating_sub(4) / 4, |last| last + 1)
 }
 
 fn radiotap_80211(packet: &[u8], wire_len: u32, meta: PacketMeta) -> Result<Record, CaptureError> {
@@ -1524,6 +1543,35 @@ mod tests {
                 let _ = decode(link, &packet, PacketMeta::default());
             }
         }
+    }
+
+    /// Found by the `radiotap` fuzz target (fuzz/): nine presence words overflowed the
+    /// `radiotap` crate's field numbering (a panic in debug builds).
+    #[test]
+    fn issue_8_rejects_radiotap_with_nine_presence_words() {
+        let words = 9;
+        let length = 4 + 4 * words;
+        let mut packet = vec![0, 0];
+        packet.extend_from_slice(&u16::try_from(length).unwrap().to_le_bytes());
+        for i in 0..words {
+            let last = i == words - 1;
+            packet.extend_from_slice(&(if last { 1u32 } else { 0x8000_0001 }).to_le_bytes());
+        }
+        packet.extend_from_slice(&[0x08, 0x42, 0, 0]);
+        packet.extend_from_slice(&[0; 20]);
+        assert_eq!(presence_words(&packet), 9);
+        assert!(matches!(
+            decode(LinkType::Radiotap, &packet, PacketMeta::default()),
+            Err(CaptureError::MalformedRadiotap)
+        ));
+        // Eight words are still read.
+        let mut eight = vec![0, 0];
+        eight.extend_from_slice(&36u16.to_le_bytes());
+        for i in 0..8 {
+            eight.extend_from_slice(&(if i == 7 { 0u32 } else { 0x8000_0000 }).to_le_bytes());
+        }
+        assert_eq!(presence_words(&eight), 8);
+        assert!(decode(LinkType::Radiotap, &eight, PacketMeta::default()).is_ok());
     }
 
     #[test]
