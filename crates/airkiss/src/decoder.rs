@@ -25,6 +25,7 @@
 use wifiprov_sniff::{
     Crc8, Decoder as DecoderTrait, Direction, Instant, Mac, Observation, Progress, Stats, crc8,
 };
+use zeroize::{DefaultIsZeroes, Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::encoder::{MAX_GROUPS, MAX_PASSWORD_LEN, MAX_SSID_LEN, MAX_TOTAL};
 
@@ -65,8 +66,8 @@ impl Default for DecoderConfig {
     }
 }
 
-/// Decoded AirKiss credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Decoded AirKiss credentials. Zeroized on drop; `Debug` shows the password's length only.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Credentials {
     ssid: [u8; MAX_SSID_LEN],
     ssid_len: u8,
@@ -116,6 +117,20 @@ impl Credentials {
     #[must_use]
     pub const fn channel(&self) -> u8 {
         self.channel
+    }
+}
+
+impl core::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("ssid", &self.ssid())
+            .field("password", &crate::Redacted(self.password().len()))
+            .field("random", &self.random)
+            .field("ssid_from_scan", &self.ssid_from_scan)
+            .field("sender", &self.sender)
+            .field("bssid", &self.bssid)
+            .field("channel", &self.channel)
+            .finish()
     }
 }
 
@@ -212,6 +227,9 @@ impl Default for Stream {
         }
     }
 }
+
+/// The ring holds code values (password bytes): wiped to the default.
+impl DefaultIsZeroes for Stream {}
 
 impl Stream {
     /// Pushes a raw length; returns an overhead when the window holds a guide run.
@@ -322,6 +340,9 @@ struct Votes {
 /// of one datagram, or an AP relaying through two BSSIDs), not independent evidence.
 const SAME_EVENT_MS: u32 = 50;
 
+/// Candidates are password bytes: wiped to all zeroes.
+impl DefaultIsZeroes for Votes {}
+
 impl Votes {
     fn add(&mut self, value: u8) {
         self.add_at(value, None);
@@ -387,6 +408,9 @@ struct Group {
     crc: Votes,
     known: Option<[u8; 4]>,
 }
+
+/// Votes and bytes of the password: wiped to all zeroes.
+impl DefaultIsZeroes for Group {}
 
 #[derive(Debug, Clone, Copy)]
 struct Lock {
@@ -494,7 +518,10 @@ fn unique_match(
 /// The AirKiss decoder. Feed it every observation ([`DecoderTrait::feed`]); after
 /// [`Progress::Complete`], [`DecoderTrait::take`] gives the [`Credentials`]. Give it the SSIDs
 /// of a scan with [`add_known_ssid`](Self::add_known_ssid) for scan-assisted completion.
-#[derive(Debug, Clone)]
+///
+/// Its votes and frames are password bytes: they are zeroized on drop, on
+/// [`reset`](DecoderTrait::reset) and when a lock idles out, and `Debug` does not show them.
+#[derive(Clone)]
 pub struct Decoder {
     config: DecoderConfig,
     streams: [Stream; MAX_STREAMS],
@@ -521,6 +548,34 @@ impl Default for Decoder {
         Self::new(DecoderConfig::default())
     }
 }
+
+impl core::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Never the votes, the frames or the result: they are the password.
+        f.debug_struct("Decoder")
+            .field("config", &self.config)
+            .field("lock", &self.lock)
+            .field("shape", &self.shape)
+            .field("known", &self.known_count())
+            .field("complete", &self.complete)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+impl ZeroizeOnDrop for Decoder {}
+
+const _: () = {
+    const fn zeroized_on_drop<T: ZeroizeOnDrop>() {}
+    zeroized_on_drop::<Credentials>();
+    zeroized_on_drop::<Decoder>();
+};
 
 impl Decoder {
     /// A decoder waiting for a guide.
@@ -660,8 +715,19 @@ impl Decoder {
 
     fn release(&mut self) {
         let known = (self.known, self.known_len);
+        // The old state is dropped, and so wiped, in place.
         *self = Self::new(self.config);
         (self.known, self.known_len) = known;
+    }
+
+    /// Zeroizes everything that holds password bytes: the votes, the streams' frames and a
+    /// result not taken.
+    fn wipe(&mut self) {
+        self.magic.zeroize();
+        self.prefix.zeroize();
+        self.groups.zeroize();
+        self.streams.zeroize();
+        self.result.zeroize();
     }
 
     fn ignore(&mut self) -> Progress {
@@ -1174,7 +1240,7 @@ impl Decoder {
         let Some(shape) = self.shape else {
             return false;
         };
-        let mut data = [0u8; MAX_TOTAL];
+        let mut data = Zeroizing::new([0u8; MAX_TOTAL]);
         for g in 0..shape.groups() {
             let Some(bytes) = self.groups.get(g).and_then(|g| g.known) else {
                 return false;
@@ -1190,16 +1256,15 @@ impl Decoder {
             .unwrap_or_default();
         if crc8(ssid) != shape.ssid_crc {
             // A wrongly accepted group: start the data over (magic and prefix stay).
-            for g in &mut self.groups {
-                *g = Group::default();
-            }
+            self.groups.zeroize();
             if self.scan_ssid.is_some() {
                 self.fill_from_scan(shape);
             }
             return false;
         }
         let Some(lock) = self.lock else { return false };
-        let mut credentials = Credentials {
+        // The password goes straight into the result, not through a local copy.
+        let credentials = self.result.insert(Credentials {
             ssid: [0; MAX_SSID_LEN],
             ssid_len: u8::try_from(ssid.len()).unwrap_or(0),
             password: [0; MAX_PASSWORD_LEN],
@@ -1209,7 +1274,7 @@ impl Decoder {
             sender: lock.sender,
             bssid: lock.bssid,
             channel: lock.channel,
-        };
+        });
         if let Some(dst) = credentials.ssid.get_mut(..ssid.len()) {
             dst.copy_from_slice(ssid);
         }
@@ -1219,7 +1284,6 @@ impl Decoder {
         ) {
             dst.copy_from_slice(src);
         }
-        self.result = Some(credentials);
         true
     }
 }
@@ -1357,7 +1421,10 @@ impl DecoderTrait for Decoder {
     }
 
     fn take(&mut self) -> Option<Credentials> {
-        self.result.take()
+        let result = self.result.take();
+        // `take` leaves the bytes of the moved-out value behind the `None`.
+        self.result.zeroize();
+        result
     }
 
     fn reset(&mut self) {
@@ -1366,5 +1433,83 @@ impl DecoderTrait for Decoder {
 
     fn stats(&self) -> Stats {
         self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoder::{Config, Encoder, Layout};
+    use crate::test_support::assert_hidden;
+    use std::format;
+
+    const SECRET: &[u8] = b"S3cr3t-Pa55";
+
+    /// A decoder fed one whole cycle of [`SECRET`], complete and not taken.
+    fn complete_decoder() -> Decoder {
+        let encoder = Encoder::new(&Config::new(b"TestAP", SECRET, 0x55)).expect("valid");
+        let mut decoder = Decoder::default();
+        assert!(decoder.add_known_ssid(b"TestAP"));
+        let (phone, ap) = ([2, 0, 0, 0, 0, 1], [0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]);
+        let mut complete = false;
+        for (n, value) in encoder.cycle(Layout::default()).enumerate() {
+            let at = Instant::from_millis(4 * n as u64);
+            let mut obs = Observation::new(at, value + 76, phone, ap);
+            obs.sequence = Some((n % 4096) as u16);
+            complete |= decoder.feed(&obs) == Progress::Complete;
+        }
+        assert!(complete, "decoded");
+        assert!(
+            decoder.groups.iter().any(|g| g.known.is_some()),
+            "votes hold it"
+        );
+        decoder
+    }
+
+    /// Nothing of the password is left in the votes, the frames or the result.
+    fn assert_wiped(decoder: &Decoder) {
+        let empty = |v: &Votes| v.slots == [(0, 0); CANDIDATES] && v.last == [0; CANDIDATES];
+        assert!(decoder.magic.iter().chain(&decoder.prefix).all(empty));
+        assert!(decoder.groups.iter().all(|g| {
+            g.bytes.iter().chain(&g.framed).all(empty) && empty(&g.crc) && g.known.is_none()
+        }));
+        assert!(decoder.streams.iter().all(|s| {
+            !s.in_use && s.ring_len == 0 && s.ring.iter().all(|f| f.value == 0 && f.seq == 0)
+        }));
+        assert!(decoder.result.is_none());
+    }
+
+    #[test]
+    fn debug_shows_neither_the_password_nor_the_votes() {
+        let mut decoder = complete_decoder();
+        assert_hidden(&format!("{decoder:?}"), SECRET);
+        let credentials = decoder.take().expect("a result");
+        assert_eq!(credentials.password(), SECRET);
+        let debug = format!("{credentials:?}");
+        assert_hidden(&debug, SECRET);
+        assert!(debug.contains("password: <11 bytes>"), "{debug}");
+    }
+
+    #[test]
+    fn wipe_zeroizes_votes_frames_and_the_result() {
+        let mut decoder = complete_decoder();
+        decoder.wipe();
+        assert_wiped(&decoder);
+    }
+
+    #[test]
+    fn reset_forgets_the_password_but_keeps_the_scan_results() {
+        let mut decoder = complete_decoder();
+        decoder.reset();
+        assert_wiped(&decoder);
+        assert_eq!(decoder.known_len, 1);
+    }
+
+    #[test]
+    fn credentials_zeroize_their_password() {
+        let mut credentials = complete_decoder().take().expect("a result");
+        credentials.zeroize();
+        assert_eq!(credentials.password, [0; MAX_PASSWORD_LEN]);
+        assert!(credentials.password().is_empty());
     }
 }

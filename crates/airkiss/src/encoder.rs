@@ -8,6 +8,7 @@
 //! | sequence i | `0x80\|(crc & 0x7F)`, `0x80\|i`, then `0x100\|byte` ×1..4 | crc = CRC-8 of i ‖ the group's bytes; data = password ‖ random ‖ SSID in groups of 4 (the last not padded) |
 
 use wifiprov_sniff::crc8;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// The guide values, in sending order.
 pub const GUIDE: [u16; 4] = [1, 2, 3, 4];
@@ -42,8 +43,8 @@ impl Default for Layout {
     }
 }
 
-/// What the phone sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the phone sends. `Debug` shows the password's length only.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Config<'a> {
     /// SSID bytes exactly as in the AP's beacon, 1..=32.
     pub ssid: &'a [u8],
@@ -65,6 +66,16 @@ impl<'a> Config<'a> {
     }
 }
 
+impl core::fmt::Debug for Config<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Config")
+            .field("ssid", &self.ssid)
+            .field("password", &crate::Redacted(self.password.len()))
+            .field("random", &self.random)
+            .finish()
+    }
+}
+
 /// Why a [`Config`] cannot be encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
@@ -80,8 +91,9 @@ pub enum ConfigError {
     PasswordTooLong(usize),
 }
 
-/// The encoded fields of one provisioning.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The encoded fields of one provisioning. The data (which holds the password) is zeroized on
+/// drop and not shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Encoder {
     data: [u8; MAX_TOTAL],
     total: usize,
@@ -104,23 +116,23 @@ impl Encoder {
         if config.password.len() > MAX_PASSWORD_LEN {
             return Err(ConfigError::PasswordTooLong(config.password.len()));
         }
-        let mut data = [0u8; MAX_TOTAL];
+        // The data is written in place: no copy of the password is left behind.
+        let mut encoder = Self {
+            data: [0u8; MAX_TOTAL],
+            total: 0,
+            password_len: config.password.len(),
+            ssid_crc: crc8(config.ssid),
+        };
         let bytes = config
             .password
             .iter()
             .chain(core::iter::once(&config.random))
             .chain(config.ssid);
-        let mut total = 0;
-        for (slot, byte) in data.iter_mut().zip(bytes) {
+        for (slot, byte) in encoder.data.iter_mut().zip(bytes) {
             *slot = *byte;
-            total += 1;
+            encoder.total += 1;
         }
-        Ok(Self {
-            data,
-            total,
-            password_len: config.password.len(),
-            ssid_crc: crc8(config.ssid),
-        })
+        Ok(encoder)
     }
 
     /// The data string: password ‖ random ‖ SSID.
@@ -233,8 +245,27 @@ impl Encoder {
     }
 }
 
-/// One sequence group as sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+impl core::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Encoder")
+            .field("total_len", &self.total)
+            .field("password_len", &self.password_len)
+            .field("ssid_crc", &self.ssid_crc)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Encoder {
+    fn drop(&mut self) {
+        self.data.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Encoder {}
+
+/// One sequence group as sent. Its data values may be password bytes: `Debug` shows how many
+/// values there are only.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Sequence {
     values: [u16; 6],
     len: usize,
@@ -245,6 +276,14 @@ impl Sequence {
     #[must_use]
     pub fn values(&self) -> &[u16] {
         self.values.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl core::fmt::Debug for Sequence {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sequence")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
     }
 }
 
@@ -303,4 +342,23 @@ mod tests {
         assert_eq!(e.group_count(), 25);
         assert!(e.cycle(Layout::default()).all(|v| v < 0x200));
     }
+
+    #[test]
+    fn debug_shows_no_password() {
+        let secret = b"S3cr3t-Pa55";
+        let config = Config::new(b"TestAP", secret, 0x55);
+        let debug = std::format!("{config:?}");
+        crate::test_support::assert_hidden(&debug, secret);
+        assert!(debug.contains("password: <11 bytes>"), "{debug}");
+        let encoder = Encoder::new(&config).expect("valid");
+        crate::test_support::assert_hidden(&std::format!("{encoder:?}"), secret);
+        let sequences: Vec<Sequence> = encoder.sequences().collect();
+        let debug = std::format!("{sequences:?}");
+        crate::test_support::assert_hidden(&debug, secret);
+        let first = 0x100 | u16::from(secret[0]);
+        assert!(!debug.contains(&std::format!("{first}")), "{debug}");
+        const { assert_zeroized_on_drop::<Encoder>() };
+    }
+
+    const fn assert_zeroized_on_drop<T: ZeroizeOnDrop>() {}
 }

@@ -15,6 +15,10 @@
 //!
 //! Features: `std` (implements `std::error::Error` through `thiserror`).
 //!
+//! Secrets: decoded [`decoder::Credentials`] are not `Copy`; their password is zeroized on drop
+//! (`zeroize`), and so are the decoder's votes and the encoder's data, on drop and on `reset`.
+//! No `Debug` output shows a password: only its length.
+//!
 //! A round trip from credentials to lengths to decoded credentials:
 //!
 //! ```
@@ -51,3 +55,32 @@ extern crate std;
 pub mod ack;
 pub mod decoder;
 pub mod encoder;
+
+/// The `Debug` of a secret: its length only.
+struct Redacted(usize);
+
+impl core::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "<{} bytes>", self.0)
+    }
+}
+
+#[cfg(test)]
+mod test_support {
+    use std::string::String;
+
+    /// Panics unless `debug` hides `secret`: neither as text, nor as hex (either case), nor as
+    /// the decimal byte list a derived `Debug` prints.
+    pub(crate) fn assert_hidden(debug: &str, secret: &[u8]) {
+        let text = core::str::from_utf8(secret).expect("a text secret");
+        assert!(!debug.contains(text), "{debug} shows the secret");
+        let hex: String = secret.iter().map(|b| std::format!("{b:02x}")).collect();
+        assert!(
+            !debug.to_ascii_lowercase().contains(&hex),
+            "{debug} shows the secret in hex"
+        );
+        let list = std::format!("{secret:?}");
+        let list = list.trim_start_matches('[').trim_end_matches(']');
+        assert!(!debug.contains(list), "{debug} shows the secret's bytes");
+    }
+}

@@ -33,8 +33,9 @@ impl Method {
     }
 }
 
-/// ESP-TOUCH v2 credentials, with the SSID from a scan when the phone sent none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// ESP-TOUCH v2 credentials, with the SSID from a scan when the phone sent none. Not `Copy`:
+/// the password and reserved data are zeroized on drop, and `Debug` shows their lengths only.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct V2Decoded {
     /// What the decoder verified (and opened, if encrypted).
     pub credentials: v2::Credentials,
@@ -58,8 +59,9 @@ impl V2Decoded {
     }
 }
 
-/// A verified result of any method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A verified result of any method. Not `Copy`: the password is zeroized on drop, and `Debug`
+/// shows its length only.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decoded {
     /// ESP-TOUCH v1 credentials.
     EsptouchV1(v1::Credentials),
@@ -149,7 +151,7 @@ impl Step {
 }
 
 /// What one input did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// Nothing to report.
     Nothing,

@@ -32,6 +32,7 @@
 use wifiprov_sniff::{
     Decoder as DecoderTrait, Direction, Instant, Mac, Observation, Progress, Stats, crc8,
 };
+use zeroize::{DefaultIsZeroes, Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{EXTRA_LEN, HEADER_LEN, MAX_INDEX};
 use crate::v1::encoder::{MAX_PASSWORD_LEN, MAX_SSID_LEN};
@@ -102,8 +103,8 @@ impl KnownNetwork {
     }
 }
 
-/// Decoded ESP-TOUCH v1 credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Decoded ESP-TOUCH v1 credentials. Zeroized on drop; `Debug` shows the password's length only.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Credentials {
     ssid: [u8; MAX_SSID_LEN],
     ssid_len: u8,
@@ -165,6 +166,22 @@ impl Credentials {
     #[must_use]
     pub const fn channel(&self) -> u8 {
         self.channel
+    }
+}
+
+impl core::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("ssid", &self.ssid())
+            .field("password", &crate::Redacted(self.password().len()))
+            .field("bssid", &self.bssid)
+            .field("phone_ip", &self.phone_ip)
+            .field("total_len", &self.total_len)
+            .field("ssid_from_scan", &self.ssid_from_scan)
+            .field("bssid_from_frames", &self.bssid_from_frames)
+            .field("sender", &self.sender)
+            .field("channel", &self.channel)
+            .finish()
     }
 }
 
@@ -293,6 +310,15 @@ const EMPTY_STREAM: Stream = Stream {
     symbols: 0,
 };
 
+impl Default for Stream {
+    fn default() -> Self {
+        EMPTY_STREAM
+    }
+}
+
+/// The ring holds data symbols (password nibbles): wiped to [`EMPTY_STREAM`].
+impl DefaultIsZeroes for Stream {}
+
 impl Stream {
     fn slot(&self, position: u32) -> Option<Slot> {
         let slot = self.ring.get(position as usize % RING)?;
@@ -357,7 +383,7 @@ impl Stream {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Evidence {
     values: [u8; CANDIDATES],
     votes: [u8; CANDIDATES],
@@ -366,6 +392,9 @@ struct Evidence {
     low: [u8; HALVES],
     low_len: u8,
 }
+
+/// Candidate values and halves are password bytes: wiped to all zeroes.
+impl DefaultIsZeroes for Evidence {}
 
 impl Evidence {
     fn vote(&mut self, value: u8, weight: u8) {
@@ -460,7 +489,10 @@ struct Lock {
 }
 
 /// The ESP-TOUCH v1 decoder. See the [module documentation](self) for the algorithm.
-#[derive(Debug, Clone)]
+///
+/// Its votes and frames are password bytes: they are zeroized on drop, on
+/// [`reset`](DecoderTrait::reset) and when a lock idles out, and `Debug` does not show them.
+#[derive(Clone)]
 pub struct Decoder {
     config: DecoderConfig,
     streams: [Stream; MAX_STREAMS],
@@ -481,6 +513,34 @@ impl Default for Decoder {
         Self::new(DecoderConfig::default())
     }
 }
+
+impl core::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Never the evidence, the estimates, the frames or the result: they are the password.
+        f.debug_struct("Decoder")
+            .field("config", &self.config)
+            .field("lock", &self.lock)
+            .field("known", &self.known_count())
+            .field("needed", &self.needed())
+            .field("complete", &self.complete)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+impl ZeroizeOnDrop for Decoder {}
+
+const _: () = {
+    const fn zeroized_on_drop<T: ZeroizeOnDrop>() {}
+    zeroized_on_drop::<Credentials>();
+    zeroized_on_drop::<Decoder>();
+};
 
 impl Decoder {
     /// A decoder with no state.
@@ -803,7 +863,7 @@ impl Decoder {
         let (Some(ssid_crc), Some(bssid_crc)) = (self.value(2), self.value(3)) else {
             return false;
         };
-        let mut data = [0u8; INDICES];
+        let mut data = Zeroizing::new([0u8; INDICES]);
         let mut have = [false; INDICES];
         for (i, (d, h)) in data
             .iter_mut()
@@ -889,16 +949,11 @@ impl Decoder {
         } else {
             return false;
         }
-        let mut password = [0u8; MAX_PASSWORD_LEN];
-        if let (Some(dst), Some(src)) =
-            (password.get_mut(..password_len), data.get(HEADER_LEN..head))
-        {
-            dst.copy_from_slice(src);
-        }
-        self.result = Some(Credentials {
+        // The password goes straight into the result, not through a local copy.
+        let result = self.result.insert(Credentials {
             ssid,
             ssid_len: ssid_len as u8,
-            password,
+            password: [0; MAX_PASSWORD_LEN],
             password_len: password_len as u8,
             bssid,
             phone_ip: [
@@ -913,14 +968,29 @@ impl Decoder {
             sender: lock.source,
             channel: lock.channel,
         });
+        if let (Some(dst), Some(src)) = (
+            result.password.get_mut(..password_len),
+            data.get(HEADER_LEN..head),
+        ) {
+            dst.copy_from_slice(src);
+        }
         true
     }
 
     fn release_lock(&mut self) {
         self.lock = None;
-        self.evidence = [Evidence::default(); INDICES];
-        self.estimate = [None; INDICES];
+        self.evidence.zeroize();
+        self.estimate.zeroize();
         self.dirty = false;
+    }
+
+    /// Zeroizes everything that holds password bytes: the evidence, the estimates, the
+    /// streams' frames and a result not taken.
+    fn wipe(&mut self) {
+        self.evidence.zeroize();
+        self.estimate.zeroize();
+        self.streams.zeroize();
+        self.result.zeroize();
     }
 }
 
@@ -1033,16 +1103,116 @@ impl DecoderTrait for Decoder {
     }
 
     fn take(&mut self) -> Option<Credentials> {
-        self.result.take()
+        let result = self.result.take();
+        // `take` leaves the bytes of the moved-out value behind the `None`.
+        self.result.zeroize();
+        result
     }
 
     fn reset(&mut self) {
         let known = self.known;
+        // The old state is dropped, and so wiped, in place.
         *self = Self::new(self.config);
         self.known = known;
     }
 
     fn stats(&self) -> Stats {
         self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::assert_hidden;
+    use crate::v1::{Config, Encoder};
+    use std::format;
+
+    const SECRET: &[u8] = b"S3cr3t-Pa55";
+    const AP: Mac = [0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff];
+
+    /// A decoder fed one whole transmission of [`SECRET`], complete and not taken.
+    fn complete_decoder() -> Decoder {
+        let config = Config::new(b"TestAP", SECRET, AP, [192, 168, 1, 100]);
+        let encoder = Encoder::new(&config).expect("valid");
+        let mut decoder = Decoder::default();
+        assert!(decoder.add_known_network(b"TestAP", AP));
+        let mut complete = false;
+        let lengths = encoder.guide().into_iter().chain(encoder.data_cycle());
+        for (sequence, len) in lengths.enumerate() {
+            let at = Instant::from_millis(8 * sequence as u64);
+            let mut obs = Observation::new(at, len + 76, [2, 0, 0, 0, 0, 1], AP);
+            obs.sequence = Some(sequence as u16);
+            complete |= decoder.feed(&obs) == Progress::Complete;
+        }
+        assert!(complete, "decoded");
+        assert_eq!(decoder.value(HEADER_LEN), Some(SECRET[0]), "votes hold it");
+        decoder
+    }
+
+    /// Nothing of the password is left in the votes, the estimates, the frames or the result.
+    fn assert_wiped(decoder: &Decoder) {
+        assert!(decoder.evidence.iter().all(|e| *e == Evidence::default()));
+        assert!(decoder.estimate.iter().all(Option::is_none));
+        assert!(
+            decoder
+                .streams
+                .iter()
+                .all(|s| !s.in_use && s.ring.iter().all(|slot| *slot == EMPTY_SLOT))
+        );
+        assert!(decoder.result.is_none());
+    }
+
+    #[test]
+    fn debug_shows_neither_the_password_nor_the_votes() {
+        let mut decoder = complete_decoder();
+        assert_hidden(&format!("{decoder:?}"), SECRET);
+        let credentials = decoder.take().expect("a result");
+        assert_eq!(credentials.password(), SECRET);
+        let debug = format!("{credentials:?}");
+        assert_hidden(&debug, SECRET);
+        assert!(debug.contains("password: <11 bytes>"), "{debug}");
+        assert!(
+            debug.contains("[84, 101, 115, 116, 65, 80]"),
+            "the SSID is shown"
+        );
+    }
+
+    #[test]
+    fn wipe_zeroizes_votes_estimates_frames_and_the_result() {
+        let mut decoder = complete_decoder();
+        decoder.wipe();
+        assert_wiped(&decoder);
+    }
+
+    #[test]
+    fn reset_forgets_the_password_but_keeps_the_scan_results() {
+        let mut decoder = complete_decoder();
+        decoder.reset();
+        assert_wiped(&decoder);
+        assert!(
+            decoder
+                .known
+                .iter()
+                .flatten()
+                .any(|k| k.ssid() == b"TestAP")
+        );
+    }
+
+    #[test]
+    fn an_idle_lock_releases_its_votes_zeroized() {
+        let mut decoder = complete_decoder();
+        let _ = decoder.take();
+        decoder.release_lock();
+        assert!(decoder.evidence.iter().all(|e| *e == Evidence::default()));
+        assert!(decoder.estimate.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn credentials_zeroize_their_password() {
+        let mut credentials = complete_decoder().take().expect("a result");
+        credentials.zeroize();
+        assert_eq!(credentials.password, [0; MAX_PASSWORD_LEN]);
+        assert!(credentials.password().is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! The phone side: credentials → guide code and DataCode lengths.
 
 use wifiprov_sniff::{Mac, crc8};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::{EXTRA_LEN, HEADER_LEN, MAX_INDEX};
 
@@ -15,8 +16,8 @@ const MAX_TOTAL: usize = HEADER_LEN + MAX_PASSWORD_LEN + MAX_SSID_LEN;
 const MAX_DATA: usize = MAX_TOTAL + 6;
 
 /// What the phone sends: the target network and the phone's own IPv4 address (where the device
-/// will send its ack).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// will send its ack). `Debug` shows the password's length only.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Config<'a> {
     /// SSID bytes (UTF-8 or arbitrary octets), 1..=32.
     pub ssid: &'a [u8],
@@ -38,6 +39,17 @@ impl<'a> Config<'a> {
             bssid,
             ip,
         }
+    }
+}
+
+impl core::fmt::Debug for Config<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Config")
+            .field("ssid", &self.ssid)
+            .field("password", &crate::Redacted(self.password.len()))
+            .field("bssid", &self.bssid)
+            .field("ip", &self.ip)
+            .finish()
     }
 }
 
@@ -74,8 +86,9 @@ pub fn triplet(index: u8, value: u8) -> [u16; 3] {
 
 /// The ESP-TOUCH v1 encoder: owns the data bytes and the reference sending order.
 ///
-/// No allocation: everything lives in fixed arrays sized for the protocol maximum.
-#[derive(Debug, Clone)]
+/// No allocation: everything lives in fixed arrays sized for the protocol maximum. The data
+/// (which holds the password) is zeroized on drop and not shown by `Debug`.
+#[derive(Clone)]
 pub struct Encoder {
     /// Data bytes by index, 0..total+6.
     data: [u8; MAX_DATA],
@@ -107,7 +120,13 @@ impl Encoder {
         if count - 1 > MAX_INDEX {
             return Err(ConfigError::IndexTooLarge(count - 1));
         }
-        let mut data = [0u8; MAX_DATA];
+        // The data is written in place: no copy of the password is left behind.
+        let mut encoder = Self {
+            data: [0u8; MAX_DATA],
+            order: sending_order(total),
+            count,
+        };
+        let data = &mut encoder.data;
         // Lengths fit in a byte: total ≤ 105.
         let header = [
             total as u8,
@@ -128,11 +147,7 @@ impl Encoder {
         if let Some(slot) = data.get_mut(4) {
             *slot = xor;
         }
-        Ok(Self {
-            data,
-            order: sending_order(total),
-            count,
-        })
+        Ok(encoder)
     }
 
     /// The guide code lengths, in sending order.
@@ -180,6 +195,23 @@ impl Encoder {
         (0..self.count).flat_map(move |position| self.triplet_at(position))
     }
 }
+
+impl core::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Encoder")
+            .field("total_len", &self.total_len())
+            .field("datum_count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Encoder {
+    fn drop(&mut self) {
+        self.data.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Encoder {}
 
 /// The reference order: indices 0..T in order, then BSSID byte k inserted at list position
 /// 5 + 4k, or appended when that position is past the end.
@@ -278,4 +310,18 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn debug_shows_no_password() {
+        let secret = b"S3cr3t-Pa55";
+        let config = Config::new(b"TestAP", secret, BSSID, IP);
+        let debug = std::format!("{config:?}");
+        crate::test_support::assert_hidden(&debug, secret);
+        assert!(debug.contains("password: <11 bytes>"), "{debug}");
+        let encoder = Encoder::new(&config).expect("valid");
+        crate::test_support::assert_hidden(&std::format!("{encoder:?}"), secret);
+        const { assert_zeroized_on_drop::<Encoder>() };
+    }
+
+    const fn assert_zeroized_on_drop<T: ZeroizeOnDrop>() {}
 }

@@ -83,6 +83,7 @@
 use wifiprov_sniff::{
     Decoder as DecoderTrait, Direction, Instant, Mac, Observation, Progress, Stats, crc8,
 };
+use zeroize::{DefaultIsZeroes, Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::encoder::{MAX_PASSWORD_LEN, MAX_RESERVED_LEN, MAX_SSID_LEN};
 use super::header::{Header, IpVersion};
@@ -277,9 +278,11 @@ macro_rules! info_accessors {
     };
 }
 
-/// Decoded and verified ESP-TOUCH v2 credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Decoded and verified ESP-TOUCH v2 credentials. The password and reserved data are zeroized
+/// on drop; `Debug` shows their lengths only.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Credentials {
+    #[zeroize(skip)]
     info: Info,
     password: [u8; MAX_PASSWORD_LEN],
     reserved: [u8; MAX_RESERVED_LEN],
@@ -305,9 +308,26 @@ impl Credentials {
     }
 }
 
+impl core::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("ssid", &self.ssid())
+            .field("password", &crate::Redacted(self.password().len()))
+            .field("reserved", &crate::Redacted(self.reserved().len()))
+            .field("bssid", &self.info.bssid)
+            .field("bssid_verified", &self.info.bssid_verified)
+            .field("header", &self.info.header)
+            .field("sender", &self.info.sender)
+            .field("channel", &self.info.channel)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An encrypted result: everything but the password and reserved data, which need the key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// (The ciphertext is what the air carries: `Debug` shows it.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Zeroize)]
 pub struct Sealed {
+    #[zeroize(skip)]
     info: Info,
     ciphertext: [u8; MAX_CIPHERTEXT_LEN],
     ciphertext_len: u8,
@@ -351,7 +371,7 @@ impl Sealed {
             usize::from(header.password_len),
             usize::from(header.reserved_len),
         );
-        let mut data = self.ciphertext;
+        let mut data = Zeroizing::new(self.ciphertext);
         let plain = data
             .get_mut(..usize::from(self.ciphertext_len))
             .ok_or(OpenError::KeyWrong)?;
@@ -391,7 +411,7 @@ fn encoded(data: &[u8]) -> bool {
 }
 
 /// What the decoder delivers on [`Progress::Complete`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Zeroize)]
 #[non_exhaustive]
 pub enum Outcome {
     /// Everything decoded and verified (opened with the configured key if encrypted).
@@ -580,6 +600,15 @@ const EMPTY_STREAM: Stream = Stream {
     syncs: 0,
     symbols: 0,
 };
+
+impl Default for Stream {
+    fn default() -> Self {
+        EMPTY_STREAM
+    }
+}
+
+/// The raw lengths and heard planes are password bits: wiped to [`EMPTY_STREAM`].
+impl DefaultIsZeroes for Stream {}
 
 impl Stream {
     fn was_seen(&self, position: u32) -> bool {
@@ -1256,6 +1285,9 @@ struct Votes {
     votes: [u8; CANDIDATES],
 }
 
+/// Candidate plane values are password bits: wiped to all zeroes.
+impl DefaultIsZeroes for Votes {}
+
 impl Votes {
     fn vote(&mut self, value: u8) {
         let mut weakest = 0;
@@ -1315,6 +1347,9 @@ struct Group {
     /// The six bytes spelled by the winning plane values, once all eight are known.
     bytes: Option<[u8; 6]>,
 }
+
+/// Votes and bytes of the password: wiped to all zeroes.
+impl DefaultIsZeroes for Group {}
 
 impl Group {
     /// Rebuilds the bytes. A plane the layout votes do not decide takes the loose winner if it
@@ -1393,7 +1428,10 @@ fn classify(s: u16) -> Option<Symbol> {
 }
 
 /// The ESP-TOUCH v2 decoder. See the [module documentation](self) for the algorithm.
-#[derive(Debug, Clone)]
+///
+/// Its votes and frames are password bits: they are zeroized on drop, on
+/// [`reset`](DecoderTrait::reset) and when a lock is released, and `Debug` does not show them.
+#[derive(Clone)]
 pub struct Decoder {
     config: DecoderConfig,
     streams: [Stream; MAX_STREAMS],
@@ -1412,6 +1450,34 @@ impl Default for Decoder {
         Self::new(DecoderConfig::default())
     }
 }
+
+impl core::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Never the votes, the frames or the result: they are the password.
+        f.debug_struct("Decoder")
+            .field("config", &self.config)
+            .field("lock", &self.lock)
+            .field("known_groups", &self.known_groups())
+            .field("group_count", &self.group_count())
+            .field("complete", &self.complete)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        self.wipe();
+    }
+}
+
+impl ZeroizeOnDrop for Decoder {}
+
+const _: () = {
+    const fn zeroized_on_drop<T: ZeroizeOnDrop>() {}
+    zeroized_on_drop::<Credentials>();
+    zeroized_on_drop::<Decoder>();
+};
 
 impl Decoder {
     /// A decoder with no state.
@@ -1659,9 +1725,18 @@ impl Decoder {
     }
 
     fn clear_votes(&mut self) {
-        self.groups = [Group::default(); SLOTS];
-        self.count = Votes::default();
+        self.groups.zeroize();
+        self.count.zeroize();
         self.dirty = false;
+    }
+
+    /// Zeroizes everything that holds password bits: the votes, the streams' frames and a
+    /// result not taken.
+    fn wipe(&mut self) {
+        self.groups.zeroize();
+        self.count.zeroize();
+        self.streams.zeroize();
+        self.result.zeroize();
     }
 
     fn is_locked_on(&self, obs: &Observation) -> bool {
@@ -1757,7 +1832,7 @@ impl Decoder {
             return false;
         }
         // Body bytes in order, each group checked against its own CRC.
-        let mut body = [0u8; MAX_BODY];
+        let mut body = Zeroizing::new([0u8; MAX_BODY]);
         let mut at = 0;
         for j in 0..groups {
             let (Some(bytes), Some(wide)) = (
@@ -1803,7 +1878,7 @@ impl Decoder {
             usize::from(header.password_len),
             usize::from(header.reserved_len),
         );
-        let mut secrets = [0u8; MAX_PASSWORD_LEN + MAX_RESERVED_LEN];
+        let mut secrets = Zeroizing::new([0u8; MAX_PASSWORD_LEN + MAX_RESERVED_LEN]);
         let mut ciphertext = [0u8; MAX_CIPHERTEXT_LEN];
         let mut ciphertext_len = 0;
         let mut iv = [0u8; 16];
@@ -1817,18 +1892,18 @@ impl Decoder {
                 }
             };
             match segment.part {
-                Part::Secrets => copy(&mut secrets, 0),
+                Part::Secrets => copy(&mut secrets[..], 0),
                 Part::Password => {
                     if encoded(data) != header.password_encoded {
                         return false;
                     }
-                    copy(&mut secrets, 0);
+                    copy(&mut secrets[..], 0);
                 }
                 Part::Reserved => {
                     if encoded(data) != header.reserved_encoded {
                         return false;
                     }
-                    copy(&mut secrets, p);
+                    copy(&mut secrets[..], p);
                 }
                 Part::Ciphertext => {
                     copy(&mut ciphertext, 0);
@@ -2003,10 +2078,14 @@ impl DecoderTrait for Decoder {
     }
 
     fn take(&mut self) -> Option<Outcome> {
-        self.result.take()
+        let result = self.result.take();
+        // `take` leaves the bytes of the moved-out value behind the `None`.
+        self.result.zeroize();
+        result
     }
 
     fn reset(&mut self) {
+        // The old state is dropped, and so wiped, in place.
         *self = Self::new(self.config);
     }
 
@@ -2718,5 +2797,123 @@ mod tests {
         }
         assert_eq!(d.locked(), None);
         assert_eq!(d.streams().next().and_then(|s| s.overhead), None);
+    }
+
+    const SECRET: &[u8] = b"S3cr3t-Pa55";
+    const RESERVED: &[u8] = b"R3s3rv3d-Da7a";
+    const KEY: Key = *b"K3y-0f-16-bytes!";
+
+    /// A decoder fed three passes of [`SECRET`] and [`RESERVED`] (encrypted with [`KEY`] if
+    /// `encrypt`), complete and not taken.
+    fn complete_decoder(config: DecoderConfig, encrypt: bool) -> Decoder {
+        let mut phone = crate::v2::Config::new(b"HomeNet", SECRET, [9; 6]).with_reserved(RESERVED);
+        if encrypt {
+            phone = phone.with_aes_key(KEY, 2);
+        }
+        let mut seed = 7u8;
+        let mut random = || {
+            seed = seed.wrapping_mul(5).wrapping_add(3);
+            seed & 0x7f
+        };
+        let encoder = crate::v2::Encoder::new(&phone, &mut random).expect("valid");
+        let mut decoder = Decoder::new(config);
+        let mut complete = false;
+        let lengths = encoder
+            .lengths()
+            .iter()
+            .cycle()
+            .take(3 * encoder.lengths().len());
+        for (i, &len) in lengths.enumerate() {
+            complete |=
+                decoder.feed(&obs(i as u64 * 15, len + 76, PHONE, i as u16)) == Progress::Complete;
+        }
+        assert!(complete, "decoded");
+        assert!(
+            decoder.groups.iter().any(|g| g.bytes.is_some()),
+            "votes hold it"
+        );
+        decoder
+    }
+
+    /// Nothing of the password is left in the votes, the frames or the result.
+    fn assert_wiped(decoder: &Decoder) {
+        assert!(decoder.groups.iter().all(|g| *g == Group::default()));
+        assert_eq!(decoder.count, Votes::default());
+        assert!(
+            decoder
+                .streams
+                .iter()
+                .all(|s| !s.in_use && s.raw.iter().all(Option::is_none))
+        );
+        assert!(decoder.result.is_none());
+    }
+
+    #[test]
+    fn debug_shows_neither_the_secrets_nor_the_votes() {
+        let mut d = complete_decoder(DecoderConfig::default(), false);
+        let debug = std::format!("{d:?}");
+        crate::test_support::assert_hidden(&debug, SECRET);
+        crate::test_support::assert_hidden(&debug, RESERVED);
+        let Some(Outcome::Credentials(c)) = d.take() else {
+            panic!("not decoded");
+        };
+        assert_eq!((c.password(), c.reserved()), (SECRET, RESERVED));
+        let debug = std::format!("{:?}", Outcome::Credentials(c.clone()));
+        crate::test_support::assert_hidden(&debug, SECRET);
+        crate::test_support::assert_hidden(&debug, RESERVED);
+        assert!(debug.contains("password: <11 bytes>"), "{debug}");
+        assert!(debug.contains("reserved: <13 bytes>"), "{debug}");
+    }
+
+    #[test]
+    fn the_key_and_the_opened_secrets_stay_hidden() {
+        let config = DecoderConfig::default().with_aes_key(KEY);
+        let mut d = complete_decoder(config, true);
+        let debug = std::format!("{d:?}");
+        crate::test_support::assert_hidden(&debug, &KEY);
+        crate::test_support::assert_hidden(&debug, SECRET);
+        let Some(Outcome::Credentials(c)) = d.take() else {
+            panic!("not opened");
+        };
+        assert_eq!(c.password(), SECRET);
+        crate::test_support::assert_hidden(&std::format!("{c:?}"), SECRET);
+        // Without the key: sealed, the ciphertext shown, the plaintext nowhere.
+        let Some(sealed) = complete_decoder(DecoderConfig::default(), true).take() else {
+            panic!("not decoded");
+        };
+        assert!(matches!(sealed, Outcome::KeyNeeded(_)));
+        let debug = std::format!("{sealed:?}");
+        crate::test_support::assert_hidden(&debug, SECRET);
+        crate::test_support::assert_hidden(&debug, RESERVED);
+    }
+
+    #[test]
+    fn wipe_zeroizes_votes_frames_and_the_result() {
+        let mut d = complete_decoder(DecoderConfig::default(), false);
+        d.wipe();
+        assert_wiped(&d);
+    }
+
+    #[test]
+    fn reset_and_a_released_lock_forget_the_password() {
+        let mut d = complete_decoder(DecoderConfig::default(), false);
+        d.reset();
+        assert_wiped(&d);
+        let mut d = complete_decoder(DecoderConfig::default(), false);
+        let _ = d.take();
+        d.release_lock();
+        assert!(d.groups.iter().all(|g| *g == Group::default()));
+        assert_eq!(d.count, Votes::default());
+    }
+
+    #[test]
+    fn credentials_zeroize_their_secrets() {
+        let mut d = complete_decoder(DecoderConfig::default(), false);
+        let Some(Outcome::Credentials(mut c)) = d.take() else {
+            panic!("not decoded");
+        };
+        c.zeroize();
+        assert_eq!(c.password, [0; MAX_PASSWORD_LEN]);
+        assert_eq!(c.reserved, [0; MAX_RESERVED_LEN]);
     }
 }

@@ -1,6 +1,7 @@
 //! The phone side: credentials → header, body groups and one pass of UDP payload lengths.
 
 use wifiprov_sniff::{Mac, crc8};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::header::{Header, IpVersion};
 use super::layout::{IV_SENT, Layout, MAX_CIPHERTEXT_LEN, Part, Segment};
@@ -93,8 +94,9 @@ impl Randomness for Replay<'_> {
     }
 }
 
-/// What the phone sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the phone sends. `Debug` shows the lengths of the password and reserved data only, and
+/// whether there is a key.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Config<'a> {
     /// SSID bytes, 0..=32 (empty: the device must find the SSID by BSSID in a scan).
     pub ssid: &'a [u8],
@@ -161,6 +163,21 @@ impl<'a> Config<'a> {
     }
 }
 
+impl core::fmt::Debug for Config<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Config")
+            .field("ssid", &self.ssid)
+            .field("password", &crate::Redacted(self.password.len()))
+            .field("reserved", &crate::Redacted(self.reserved.len()))
+            .field("bssid", &self.bssid)
+            .field("ip_version", &self.ip_version)
+            .field("aes_key", &self.aes_key.map(|_| "<redacted>"))
+            .field("security_version", &self.security_version)
+            .field("port_mark", &self.port_mark)
+            .finish()
+    }
+}
+
 /// Why a [`Config`] cannot be encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
@@ -186,8 +203,9 @@ pub enum ConfigError {
 ///
 /// Build it with [`Encoder::new`], then send [`SYNC`](super::SYNC) alone while idle and
 /// [`lengths`](Self::lengths) over and over. No allocation: everything lives in fixed arrays
-/// sized for the protocol maximum (41 groups, 452 lengths).
-#[derive(Debug, Clone)]
+/// sized for the protocol maximum (41 groups, 452 lengths). The groups and lengths (which carry
+/// the password unless encrypted) are zeroized on drop and not shown by `Debug`.
+#[derive(Clone)]
 pub struct Encoder {
     header: [u8; 6],
     groups: [[u8; 6]; MAX_GROUPS - 1],
@@ -259,7 +277,7 @@ impl Encoder {
                     *v = s;
                 }
             }
-            let mut plain = [0u8; MAX_PASSWORD_LEN + MAX_RESERVED_LEN];
+            let mut plain = Zeroizing::new([0u8; MAX_PASSWORD_LEN + MAX_RESERVED_LEN]);
             for (p, &b) in plain.iter_mut().zip(password.iter().chain(reserved)) {
                 *p = b;
             }
@@ -275,13 +293,13 @@ impl Encoder {
             lengths: [0; MAX_PASS_LEN],
             len: 0,
         };
-        let mut secrets = [0u8; MAX_PASSWORD_LEN + MAX_RESERVED_LEN];
+        let mut secrets = Zeroizing::new([0u8; MAX_PASSWORD_LEN + MAX_RESERVED_LEN]);
         for (p, &b) in secrets.iter_mut().zip(password.iter().chain(reserved)) {
             *p = b;
         }
         for segment in Layout::of(&header).segments() {
             let data: &[u8] = match segment.part {
-                Part::Secrets => &secrets,
+                Part::Secrets => &secrets[..],
                 Part::Password => password,
                 Part::Reserved => reserved,
                 Part::Ciphertext => ciphertext.get(..ciphertext_len).unwrap_or(&[]),
@@ -321,15 +339,18 @@ impl Encoder {
                 *wide = segment.wide;
                 self.body += 1;
             }
+            bytes.zeroize();
         }
     }
 
     fn emit_lengths(&mut self) {
         let count = COUNT_BASE + self.group_count() as u16;
-        let mut out = [0u16; MAX_PASS_LEN];
+        // Written in place: no copy of the lengths is left behind.
+        self.lengths = [0; MAX_PASS_LEN];
         let mut n = 0;
+        let lengths = &mut self.lengths;
         let mut push = |len: u16| {
-            if let Some(slot) = out.get_mut(n) {
+            if let Some(slot) = lengths.get_mut(n) {
                 *slot = len;
                 n += 1;
             }
@@ -359,7 +380,6 @@ impl Encoder {
                 plane_len(7, crc8(bytes))
             });
         }
-        self.lengths = out;
         self.len = n;
     }
 
@@ -402,6 +422,26 @@ impl Encoder {
         self.lengths.get(..self.len).unwrap_or(&[])
     }
 }
+
+impl core::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Encoder")
+            .field("group_count", &self.group_count())
+            .field("encrypted", &self.encrypted)
+            .field("lengths", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Encoder {
+    fn drop(&mut self) {
+        self.header.zeroize();
+        self.groups.zeroize();
+        self.lengths.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Encoder {}
 
 #[cfg(test)]
 mod tests {
@@ -517,4 +557,25 @@ mod tests {
             ConfigError::InvalidSecurityVersion(0),
         );
     }
+
+    #[test]
+    fn debug_shows_no_password_reserved_data_or_key() {
+        let (secret, reserved, key) = (b"S3cr3t-Pa55", b"R3s3rv3d-Da7a", *b"K3y-0f-16-bytes!");
+        let config = Config::new(b"TestAP", secret, BSSID).with_reserved(reserved);
+        let debug = std::format!("{config:?}");
+        crate::test_support::assert_hidden(&debug, secret);
+        crate::test_support::assert_hidden(&debug, reserved);
+        assert!(debug.contains("password: <11 bytes>"), "{debug}");
+        assert!(debug.contains("reserved: <13 bytes>"), "{debug}");
+        let mut random = || 5u8;
+        let plain = Encoder::new(&config, &mut random).expect("valid");
+        crate::test_support::assert_hidden(&std::format!("{plain:?}"), secret);
+        let encrypted = config.with_aes_key(key, 2);
+        let debug = std::format!("{encrypted:?}");
+        crate::test_support::assert_hidden(&debug, &key);
+        assert!(debug.contains("aes_key: Some(\"<redacted>\")"), "{debug}");
+        const { assert_zeroized_on_drop::<Encoder>() };
+    }
+
+    const fn assert_zeroized_on_drop<T: ZeroizeOnDrop>() {}
 }

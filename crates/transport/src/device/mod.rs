@@ -523,7 +523,9 @@ pub fn run(
         };
         let (decoded, lock_after) = sniffed;
         let credentials_after = round_start.elapsed();
-        events(&Event::Credentials { decoded });
+        events(&Event::Credentials {
+            decoded: decoded.clone(),
+        });
         store.save(&store::Stored {
             method: decoded.method().name().to_owned(),
             ssid_hex: hex(decoded.ssid()),
@@ -592,6 +594,7 @@ fn sniff(
         &config.channels,
         u64::try_from(config.dwell.as_millis()).unwrap_or(100),
     );
+    let mut hop_clock = HopClock::default();
     let round = Instant::now();
     let mut lock_after = None;
     let mut last_have = None;
@@ -615,11 +618,13 @@ fn sniff(
         }
         if hopping {
             if hopper.is_locked() && !front.is_locked() {
-                hopper.unlock(capture.now());
+                hopper.unlock(hop_clock.now(capture.now()));
                 lock_after = None;
             }
-            if let Tune::Channel(channel) = hopper.poll(capture.now()) {
+            if let Tune::Channel(channel) = hopper.poll(hop_clock.now(capture.now())) {
+                let before = capture.now();
                 radio::set_channel(&config.iface, channel)?;
+                hop_clock.retuned(before, capture.now());
                 capture.set_channel(channel);
             }
         }
@@ -638,7 +643,7 @@ fn sniff(
                 });
                 // Hop again: another phone (or this one, restarted with the key) may come.
                 if hopping && !front.is_locked() {
-                    hopper.unlock(capture.now());
+                    hopper.unlock(hop_clock.now(capture.now()));
                     lock_after = None;
                 }
             }
@@ -668,6 +673,30 @@ fn sniff(
             }
             _ => {}
         }
+    }
+}
+
+/// The hopper's clock: the capture's time minus the time spent retuning. Retuning runs `iw`,
+/// which under load (a busy host, a channel full of traffic) can take longer than a dwell; on the
+/// capture's own clock the next retune would then be due the moment the last one finished, and
+/// the radio would listen on no channel at all. On this clock every channel gets its whole dwell
+/// of listening.
+#[derive(Debug, Default, Clone, Copy)]
+struct HopClock {
+    retuning_ms: u64,
+}
+
+impl HopClock {
+    /// `capture_now` on the hopper's clock.
+    fn now(self, capture_now: wifiprov_sniff::Instant) -> wifiprov_sniff::Instant {
+        wifiprov_sniff::Instant::from_millis(
+            capture_now.as_millis().saturating_sub(self.retuning_ms),
+        )
+    }
+
+    /// A retune ran from `before` to `after` (capture time).
+    fn retuned(&mut self, before: wifiprov_sniff::Instant, after: wifiprov_sniff::Instant) {
+        self.retuning_ms = self.retuning_ms.saturating_add(after.millis_since(before));
     }
 }
 
@@ -835,4 +864,56 @@ pub fn format_mac(mac: &Mac) -> String {
         .map(|b| format!("{b:02x}"))
         .collect::<Vec<_>>()
         .join(":")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wifiprov_sniff::Instant as At;
+
+    /// Simulates the sniffing loop for `total_ms` with retunes that cost `retune_ms` and reads
+    /// that take 10 ms; returns the time spent listening on each channel (1..=13).
+    fn listening(retune_ms: u64, total_ms: u64, use_clock: bool) -> [u64; 14] {
+        let mut hopper = Hopper::new(&[], 100);
+        let mut clock = HopClock::default();
+        let mut listened = [0u64; 14];
+        let mut channel = 0usize;
+        let mut t = 0u64;
+        while t < total_ms {
+            let now = if use_clock {
+                clock.now(At::from_millis(t))
+            } else {
+                At::from_millis(t)
+            };
+            if let Tune::Channel(c) = hopper.poll(now) {
+                let before = At::from_millis(t);
+                t += retune_ms;
+                clock.retuned(before, At::from_millis(t));
+                channel = usize::from(c);
+                continue;
+            }
+            t += 10;
+            if let Some(slot) = listened.get_mut(channel) {
+                *slot += 10;
+            }
+        }
+        listened
+    }
+
+    #[test]
+    fn every_channel_gets_its_dwell_when_retuning_is_slower_than_the_dwell() {
+        // A fast retune: both clocks give ~100 ms per visit.
+        let fast = listening(5, 13 * 105 * 10, true);
+        assert!(fast[1..].iter().all(|&ms| ms >= 900), "{fast:?}");
+        // Retuning takes 150 ms (iw under load), longer than the 100-ms dwell.
+        let slow = 13 * 250 * 10;
+        let with_clock = listening(150, slow, true);
+        assert!(
+            with_clock[1..].iter().all(|&ms| ms >= 900),
+            "ten visits of a whole dwell each: {with_clock:?}"
+        );
+        // On the capture's own clock the next retune is due at once: no listening anywhere.
+        let without = listening(150, slow, false);
+        assert!(without[1..].iter().all(|&ms| ms == 0), "{without:?}");
+    }
 }
