@@ -508,4 +508,21 @@ mod tests {
                 .is_err()
         );
     }
+
+    #[test]
+    fn debug_hides_the_queued_password() {
+        const SECRET: &[u8] = b"S3cr3t-Pa55";
+        let mut client = Client::new(Config::new());
+        // Plaintext mode: the frames in the queue carry the password as it is.
+        client
+            .send_station(b"HomeNet", SECRET, None)
+            .expect("queued");
+        crate::test_support::assert_hidden(&alloc::format!("{client:?}"), SECRET);
+        let frames = drain(&mut client);
+        assert!(
+            frames
+                .iter()
+                .any(|f| f.windows(SECRET.len()).any(|w| w == SECRET))
+        );
+    }
 }

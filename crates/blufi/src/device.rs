@@ -81,7 +81,7 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials")
             .field("ssid", &self.ssid)
-            .field("password", &"<redacted>")
+            .field("password", &crate::Redacted(self.password.len()))
             .field("bssid", &self.bssid)
             .finish()
     }
@@ -709,5 +709,47 @@ mod tests {
             &[1; 7],
         );
         assert!(device.handle_write(&bad, &mut rng).is_err());
+    }
+
+    #[test]
+    fn debug_hides_passwords_half_received_and_delivered() {
+        const SECRET: &[u8] = b"S3cr3t-Pa55";
+        let mut rng = StdRng::seed_from_u64(0);
+        let mut device = Device::new(Config::new(Generation::V1));
+        let password = Kind::Data(DataSubtype::StaPassword);
+        // The first fragment: total 11, 6 bytes of content.
+        let mut first = vec![11, 0];
+        first.extend_from_slice(&SECRET[..6]);
+        device
+            .handle_write(
+                &frame(password, FrameControl::FRAGMENT, 0, &first),
+                &mut rng,
+            )
+            .expect("handled");
+        crate::test_support::assert_hidden(&alloc::format!("{device:?}"), &SECRET[..6]);
+        device
+            .handle_write(
+                &frame(password, FrameControl::EMPTY, 1, &SECRET[6..]),
+                &mut rng,
+            )
+            .expect("handled");
+        let soft_ap = Kind::Data(DataSubtype::SoftApPassword);
+        device
+            .handle_write(&frame(soft_ap, FrameControl::EMPTY, 2, SECRET), &mut rng)
+            .expect("handled");
+        let connect = Kind::Control(ControlSubtype::ConnectToAp);
+        device
+            .handle_write(&frame(connect, FrameControl::EMPTY, 3, &[]), &mut rng)
+            .expect("handled");
+        let debug = alloc::format!("{:?}", device.credentials());
+        crate::test_support::assert_hidden(&debug, SECRET);
+        assert!(debug.contains("password: <11 bytes>"), "{debug}");
+        let events: Vec<Event> = core::iter::from_fn(|| device.poll_event()).collect();
+        assert!(matches!(
+            events.as_slice(),
+            [Event::Other(_), Event::ConnectRequested(_)]
+        ));
+        crate::test_support::assert_hidden(&alloc::format!("{events:?}"), SECRET);
+        crate::test_support::assert_hidden(&alloc::format!("{device:?}"), SECRET);
     }
 }

@@ -96,8 +96,9 @@
 //! # Ok::<(), Error>(())
 //! ```
 //!
-//! `no_std` + `alloc`. Secrets (DH exponents, shared secrets, keys, received passwords) are
-//! zeroized when dropped. Features: `std` (implements `std::error::Error` through
+//! `no_std` + `alloc`. Secrets (DH exponents, shared secrets, keys, received passwords, decrypted
+//! and queued frames, half-received messages) are zeroized when dropped, and no `Debug` output
+//! shows them (a password or a message's content appears as its length). Features: `std` (implements `std::error::Error` through
 //! `thiserror`).
 #![no_std]
 #![warn(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
@@ -145,6 +146,15 @@ pub mod link;
 pub mod message;
 pub mod security;
 
+/// The `Debug` of a secret: its length only.
+struct Redacted(usize);
+
+impl core::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "<{} bytes>", self.0)
+    }
+}
+
 pub use client::Client;
 pub use device::Device;
 pub use error::{Error, Result};
@@ -153,3 +163,23 @@ pub use message::{
     ErrorCode, OperationMode, Protection, SecurityMode, StationState, Status, Version,
 };
 pub use security::{Cipher, Generation};
+
+#[cfg(test)]
+mod test_support {
+    use alloc::string::String;
+
+    /// Panics unless `debug` hides `secret`: neither as text, nor as hex (either case), nor as
+    /// the decimal byte list a derived `Debug` prints.
+    pub(crate) fn assert_hidden(debug: &str, secret: &[u8]) {
+        let text = core::str::from_utf8(secret).expect("a text secret");
+        assert!(!debug.contains(text), "{debug} shows the secret");
+        let hex: String = secret.iter().map(|b| alloc::format!("{b:02x}")).collect();
+        assert!(
+            !debug.to_ascii_lowercase().contains(&hex),
+            "{debug} shows the secret in hex"
+        );
+        let list = alloc::format!("{secret:?}");
+        let list = list.trim_start_matches('[').trim_end_matches(']');
+        assert!(!debug.contains(list), "{debug} shows the secret's bytes");
+    }
+}

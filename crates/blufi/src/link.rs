@@ -11,6 +11,9 @@
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
+use core::fmt;
+
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::frame::{ControlSubtype, DataSubtype, Frame, FrameControl, Kind, MAX_DATA_LEN, Repr};
 use crate::message::{Protection, SecurityMode};
@@ -144,8 +147,9 @@ impl Default for Sizing {
     }
 }
 
-/// A reassembled message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A reassembled message. Its content may be a password (STA_PASSWD, SOFTAP_PASSWD, an
+/// enterprise credential): `Debug` shows its length only.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Message {
     /// Frame type and subtype.
     pub kind: Kind,
@@ -153,11 +157,31 @@ pub struct Message {
     pub data: Vec<u8>,
 }
 
-#[derive(Debug, Clone)]
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Message")
+            .field("kind", &self.kind)
+            .field("data", &crate::Redacted(self.data.len()))
+            .finish()
+    }
+}
+
+/// A message half received: zeroized when dropped unfinished.
+#[derive(Clone)]
 struct Partial {
     kind: Kind,
     total: usize,
-    data: Vec<u8>,
+    data: Zeroizing<Vec<u8>>,
+}
+
+impl fmt::Debug for Partial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Partial")
+            .field("kind", &self.kind)
+            .field("total", &self.total)
+            .field("data", &crate::Redacted(self.data.len()))
+            .finish()
+    }
 }
 
 /// Puts fragments back together (spec §7.4), with bounded memory.
@@ -224,7 +248,9 @@ impl Reassembler {
                     "final piece does not complete the total",
                 ));
             }
-            let mut message = partial.data;
+            let mut partial = partial;
+            // The buffer moves into the message (its capacity is the total: no reallocation).
+            let mut message = core::mem::take(&mut *partial.data);
             message.extend_from_slice(data);
             return Ok(Some(Message {
                 kind,
@@ -243,7 +269,7 @@ impl Reassembler {
                 if remaining > self.max_len {
                     return Err(Error::InvalidMessage("message longer than the limit"));
                 }
-                let mut buffer = Vec::with_capacity(remaining);
+                let mut buffer = Zeroizing::new(Vec::with_capacity(remaining));
                 buffer.extend_from_slice(content);
                 self.partial = Some(Partial {
                     kind,
@@ -266,7 +292,9 @@ impl Reassembler {
 }
 
 /// The link state of one connection. Output frames queue up until [`Link::poll_transmit`].
-#[derive(Debug)]
+///
+/// Queued frames (plaintext unless the mode encrypts them) are zeroized on reset and on drop,
+/// and `Debug` shows how many there are only.
 pub struct Link {
     role: Role,
     sizing: Sizing,
@@ -276,6 +304,27 @@ pub struct Link {
     reassembler: Reassembler,
     cipher: Option<Cipher>,
     outbox: VecDeque<Vec<u8>>,
+}
+
+impl fmt::Debug for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Link")
+            .field("role", &self.role)
+            .field("sizing", &self.sizing)
+            .field("mode", &self.mode)
+            .field("send_sequence", &self.send_sequence)
+            .field("receive_sequence", &self.receive_sequence)
+            .field("reassembler", &self.reassembler)
+            .field("cipher", &self.cipher)
+            .field("queued_frames", &self.outbox.len())
+            .finish()
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.outbox.iter_mut().for_each(Zeroize::zeroize);
+    }
 }
 
 impl Link {
@@ -302,6 +351,7 @@ impl Link {
         self.receive_sequence = 0;
         self.reassembler.reset();
         self.cipher = None;
+        self.outbox.iter_mut().for_each(Zeroize::zeroize);
         self.outbox.clear();
     }
 
@@ -415,7 +465,8 @@ impl Link {
             base.insert(FrameControl::TO_PHONE);
         }
         let mut frames = Vec::new();
-        let mut data = Vec::with_capacity(MAX_DATA_LEN);
+        // Plaintext pieces: zeroized when done (the frames are encrypted in place).
+        let mut data = Zeroizing::new(Vec::with_capacity(MAX_DATA_LEN));
         for (offset, len, fragment) in self.sizing.pieces(payload.len(), protection.checksum) {
             data.clear();
             let content = payload
@@ -469,7 +520,8 @@ impl Link {
         }
         self.receive_sequence = self.receive_sequence.wrapping_add(1);
         let control = frame.control();
-        let mut buffer = bytes.to_vec();
+        // The decrypted frame: zeroized when done.
+        let mut buffer = Zeroizing::new(bytes.to_vec());
         if control.contains(FrameControl::ENCRYPTED) {
             let cipher = self
                 .cipher
