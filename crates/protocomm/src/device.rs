@@ -236,7 +236,8 @@ impl Device {
             }
             endpoint::CONFIG | endpoint::SCAN | endpoint::CTRL => {
                 let cipher = self.session.cipher()?;
-                let plain = cipher.decrypt(body)?;
+                // The plaintext of prov-config holds the passphrase.
+                let plain = zeroize::Zeroizing::new(cipher.decrypt(body)?);
                 let (response, action) = match endpoint {
                     endpoint::CONFIG => self.provisioner.handle_config(&plain),
                     endpoint::SCAN => self.provisioner.handle_scan(&plain),

@@ -249,7 +249,8 @@ impl Provisioner {
         let status = self.set_config(CmdSetConfig {
             ssid: ssid.to_vec(),
             passphrase: passphrase.to_vec(),
-            ..CmdSetConfig::default()
+            bssid: Vec::new(),
+            channel: 0,
         });
         match (status, &self.received) {
             (status::SUCCESS, Some(credentials)) => {
@@ -329,7 +330,9 @@ impl Provisioner {
         Ok((response.encode_to_vec(), action))
     }
 
-    fn set_config(&mut self, cmd: CmdSetConfig) -> i32 {
+    fn set_config(&mut self, mut cmd: CmdSetConfig) -> i32 {
+        // `cmd` wipes its passphrase when dropped (a rejected one too); the accepted one moves
+        // into `Zeroizing` without a copy.
         if !(cmd.bssid.is_empty() || cmd.bssid.len() == 6)
             || cmd.ssid.is_empty()
             || cmd.ssid.len() > 32
@@ -351,8 +354,8 @@ impl Provisioner {
             bssid.copy_from_slice(&cmd.bssid);
         }
         self.received = Some(Credentials {
-            ssid: cmd.ssid,
-            passphrase: Zeroizing::new(cmd.passphrase),
+            ssid: core::mem::take(&mut cmd.ssid),
+            passphrase: Zeroizing::new(core::mem::take(&mut cmd.passphrase)),
             bssid: has_bssid.then_some(bssid),
             channel: cmd.channel,
         });

@@ -145,6 +145,7 @@ pub mod resp_get_status {
     }
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[prost(skip_debug)]
 pub struct CmdSetConfig {
     #[prost(bytes = "vec", tag = "1")]
     pub ssid: ::prost::alloc::vec::Vec<u8>,
