@@ -301,7 +301,7 @@ pub fn hostapd_conf(config: &ApConfig) -> String {
         let _ = writeln!(conf, "rsn_pairwise=CCMP");
         // The PSK, so the passphrase needs no escaping.
         if let Ok(psk) = super::wpa::wpa_psk(&config.ssid, key) {
-            let _ = writeln!(conf, "wpa_psk={}", hex(&psk));
+            let _ = writeln!(conf, "wpa_psk={}", hex(&psk[..]));
         }
     }
     conf

@@ -20,6 +20,7 @@ use wifiprov_sniff::Mac;
 use zbus::blocking::{Connection, Proxy};
 use zbus::proxy::CacheProperties;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath, OwnedValue, Value};
+use zeroize::Zeroizing;
 
 use super::{JoinError, format_mac, hex};
 
@@ -106,12 +107,12 @@ pub fn failure(reason: u32, asked_for_secrets: bool, limit: Duration) -> JoinErr
 }
 
 /// The connection settings (`a{sa{sv}}`) for a WPA-PSK (or open) network; `psk_hex` is the PSK as
-/// 64 hex digits, `None` for an open network.
+/// 64 hex digits, `None` for an open network (borrowed, not copied: the caller zeroizes it).
 #[must_use]
-pub fn settings(
+pub fn settings<'a>(
     ssid: &[u8],
-    psk_hex: Option<&str>,
-) -> HashMap<&'static str, HashMap<&'static str, Value<'static>>> {
+    psk_hex: Option<&'a str>,
+) -> HashMap<&'static str, HashMap<&'static str, Value<'a>>> {
     let mut all = HashMap::new();
     let id = format!("wifiprov {}", String::from_utf8_lossy(ssid));
     all.insert(
@@ -134,7 +135,7 @@ pub fn settings(
             "802-11-wireless-security",
             HashMap::from([
                 ("key-mgmt", Value::from("wpa-psk")),
-                ("psk", Value::from(psk.to_owned())),
+                ("psk", Value::from(psk)),
             ]),
         );
     }
@@ -372,7 +373,9 @@ impl NetworkManager {
         let psk = if password.is_empty() {
             None
         } else {
-            Some(hex(&super::wpa::wpa_psk(ssid, password)?))
+            Some(Zeroizing::new(hex(
+                &super::wpa::wpa_psk(ssid, password)?[..],
+            )))
         };
         let started = Instant::now();
         self.set_managed(true, options.connect_timeout)?;
@@ -393,7 +396,11 @@ impl NetworkManager {
         let (connection, active): (OwnedObjectPath, OwnedObjectPath) = root
             .call(
                 "AddAndActivateConnection",
-                &(settings(ssid, psk.as_deref()), &self.device, &ap),
+                &(
+                    settings(ssid, psk.as_ref().map(|p| p.as_str())),
+                    &self.device,
+                    &ap,
+                ),
             )
             .map_err(dbus_error("AddAndActivateConnection"))?;
         match self.wait_activated(&active, started, options) {

@@ -8,8 +8,11 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
-/// The stored network.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// The stored network. The password (and the reserved data) are zeroized on drop; `Debug` shows
+/// their lengths only.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stored {
     /// Method that delivered it.
     pub method: String,
@@ -23,6 +26,30 @@ pub struct Stored {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reserved_hex: Option<String>,
 }
+
+impl std::fmt::Debug for Stored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stored")
+            .field("method", &self.method)
+            .field("ssid_hex", &self.ssid_hex)
+            .field("password_hex_len", &self.password_hex.len())
+            .field("bssid", &self.bssid)
+            .field(
+                "reserved_hex_len",
+                &self.reserved_hex.as_ref().map(String::len),
+            )
+            .finish()
+    }
+}
+
+impl Drop for Stored {
+    fn drop(&mut self) {
+        self.password_hex.zeroize();
+        self.reserved_hex.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Stored {}
 
 /// Store failure.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +133,7 @@ impl Store {
             move |source| StoreError { path, source }
         };
         let body = serde_json::to_vec_pretty(stored)
+            .map(Zeroizing::new)
             .map_err(|e| std::io::Error::other(e.to_string()))
             .map_err(err(&target))?;
         let mut file = OpenOptions::new()
@@ -131,7 +159,7 @@ impl Store {
     /// If the file exists but cannot be read or parsed.
     pub fn load(&self) -> Result<Option<Stored>, StoreError> {
         let path = self.path();
-        match fs::read(&path) {
+        match fs::read(&path).map(Zeroizing::new) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
                 .map_err(|e| StoreError {
@@ -163,11 +191,9 @@ mod tests {
             reserved_hex: None,
         };
         store.save(&first).expect("save");
-        let second = Stored {
-            ssid_hex: "4343".into(),
-            reserved_hex: Some("6465".into()),
-            ..first.clone()
-        };
+        let mut second = first.clone();
+        second.ssid_hex = "4343".into();
+        second.reserved_hex = Some("6465".into());
         store.save(&second).expect("save");
         assert_eq!(store.load().expect("load"), Some(second));
         let mode = fs::metadata(store.path())
@@ -197,5 +223,25 @@ mod tests {
         assert!(alive.exists(), "a live writer's temporary is kept");
         assert!(unrelated.exists(), "other files are kept");
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    const fn assert_zeroized_on_drop<T: ZeroizeOnDrop>() {}
+
+    #[test]
+    fn debug_shows_neither_the_password_nor_the_reserved_data() {
+        const { assert_zeroized_on_drop::<Stored>() };
+        let password_hex = crate::device::hex(b"S3cr3t-Pa55");
+        let reserved_hex = crate::device::hex(b"R3s3rv3d");
+        let stored = Stored {
+            method: "esptouch-v2".into(),
+            ssid_hex: "41".into(),
+            password_hex: password_hex.clone(),
+            bssid: None,
+            reserved_hex: Some(reserved_hex.clone()),
+        };
+        let debug = format!("{stored:?}");
+        assert!(!debug.contains(&password_hex), "{debug}");
+        assert!(!debug.contains(&reserved_hex), "{debug}");
+        assert!(debug.contains("password_hex_len: 22"), "{debug}");
     }
 }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use zeroize::Zeroizing;
+
 pub use super::JoinError;
 use super::hex;
 
@@ -126,12 +128,12 @@ fn first_word(command: &str) -> String {
 }
 
 /// The 32-byte WPA PSK for a passphrase (PBKDF2-HMAC-SHA1, 4096 rounds, salt = SSID), or the
-/// PSK itself when the password is 64 hex digits.
+/// PSK itself when the password is 64 hex digits; zeroized on drop.
 ///
 /// # Errors
 /// [`JoinError::InvalidPassword`] for other lengths.
-pub fn wpa_psk(ssid: &[u8], password: &[u8]) -> Result<[u8; 32], JoinError> {
-    let mut psk = [0u8; 32];
+pub fn wpa_psk(ssid: &[u8], password: &[u8]) -> Result<Zeroizing<[u8; 32]>, JoinError> {
+    let mut psk = Zeroizing::new([0u8; 32]);
     if password.len() == 64 && password.iter().all(u8::is_ascii_hexdigit) {
         for (i, byte) in psk.iter_mut().enumerate() {
             let pair = std::str::from_utf8(password.get(2 * i..2 * i + 2).unwrap_or(b"00"))
@@ -143,7 +145,7 @@ pub fn wpa_psk(ssid: &[u8], password: &[u8]) -> Result<[u8; 32], JoinError> {
     if !(8..=63).contains(&password.len()) {
         return Err(JoinError::InvalidPassword(password.len()));
     }
-    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(password, ssid, 4096, &mut psk);
+    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(password, ssid, 4096, &mut psk[..]);
     Ok(psk)
 }
 
@@ -274,7 +276,11 @@ pub fn join(
     } else {
         let psk = wpa_psk(ssid, password)?;
         control.ok(&format!("SET_NETWORK {id} key_mgmt WPA-PSK"))?;
-        control.ok(&format!("SET_NETWORK {id} psk {}", hex(&psk)))?;
+        let psk_hex = Zeroizing::new(hex(&psk[..]));
+        control.ok(&Zeroizing::new(format!(
+            "SET_NETWORK {id} psk {}",
+            *psk_hex
+        )))?;
     }
     control.ok(&format!("SELECT_NETWORK {id}"))?;
     let started = Instant::now();
@@ -356,11 +362,11 @@ mod tests {
         // IEEE 802.11i-2004 H.4.1: "password" / "IEEE".
         let psk = wpa_psk(b"IEEE", b"password").expect("valid");
         assert_eq!(
-            hex(&psk),
+            hex(&psk[..]),
             "f42c6fc52df0ebef9ebb4b90b38a5f902e83fe1b135a70e23aed762e9710a12e"
         );
         let raw = wpa_psk(b"x", psk_hex().as_bytes()).expect("hex PSK");
-        assert_eq!(hex(&raw), psk_hex());
+        assert_eq!(hex(&raw[..]), psk_hex());
         assert_eq!(wpa_psk(b"x", b"short"), Err(JoinError::InvalidPassword(5)));
     }
 
