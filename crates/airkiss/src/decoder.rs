@@ -713,11 +713,14 @@ impl Decoder {
         self.foreign_len = (self.foreign_len + 1).min(FOREIGN);
     }
 
+    /// Drops the lock and everything learnt from its sender; the scan results and the
+    /// counters (of the decoder's whole life) stay.
     fn release(&mut self) {
-        let known = (self.known, self.known_len);
+        let (known, stats) = ((self.known, self.known_len), self.stats);
         // The old state is dropped, and so wiped, in place.
         *self = Self::new(self.config);
         (self.known, self.known_len) = known;
+        self.stats = stats;
     }
 
     /// Zeroizes everything that holds password bytes: the votes, the streams' frames and a
@@ -1429,6 +1432,7 @@ impl DecoderTrait for Decoder {
 
     fn reset(&mut self) {
         self.release();
+        self.stats = Stats::default();
     }
 
     fn stats(&self) -> Stats {
@@ -1503,6 +1507,44 @@ mod tests {
         decoder.reset();
         assert_wiped(&decoder);
         assert_eq!(decoder.known_len, 1);
+    }
+
+    /// Found by the `airkiss` fuzz target: an idle release in the middle of `feed` reset the
+    /// counters after this observation was counted, so an ignored frame left
+    /// `ignored > observations`.
+    #[test]
+    fn idle_release_keeps_the_counters() {
+        let encoder = Encoder::new(&Config::new(b"TestAP", SECRET, 0x55)).expect("valid");
+        let mut decoder = Decoder::default();
+        let (phone, ap) = ([2, 0, 0, 0, 0, 1], [0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]);
+        let mut fed = 0u32;
+        for (n, value) in encoder.cycle(Layout::default()).enumerate() {
+            let mut obs =
+                Observation::new(Instant::from_millis(4 * n as u64), value + 76, phone, ap);
+            obs.sequence = Some((n % 4096) as u16);
+            decoder.feed(&obs);
+            fed += 1;
+            if decoder.locked().is_some() {
+                break;
+            }
+        }
+        assert!(decoder.locked().is_some(), "locks on the sender");
+        // Long after the last useful frame, one the decoder cannot use.
+        let late = Instant::from_millis(1_000_000);
+        assert_eq!(
+            decoder.feed(&Observation::new(late, 3, phone, ap)),
+            Progress::Ignored
+        );
+        fed += 1;
+        assert!(decoder.locked().is_none(), "released");
+        let stats = decoder.stats();
+        assert_eq!(stats.observations, fed);
+        assert!(
+            stats.ignored >= 1 && stats.ignored <= stats.observations,
+            "{stats:?}"
+        );
+        decoder.reset();
+        assert_eq!(decoder.stats(), Stats::default());
     }
 
     #[test]
