@@ -4,6 +4,54 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// A secret given on the command line or in the configuration file (passphrase, PoP, password,
+/// AES key, verifier, QR payload): zeroized on drop, and its `Debug` shows its length only, so
+/// the derived `Debug` of the argument structs holding it prints no secret.
+#[derive(Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A zeroizing copy of the bytes.
+    pub(crate) fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(self.0.as_bytes().to_vec())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(text: String) -> Self {
+        Self(text)
+    }
+}
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} bytes>", self.0.len())
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Secret {}
 
 /// Provision headless Wi-Fi devices: SmartConfig (ESP-TOUCH), with both ends.
 #[derive(Debug, Parser)]
@@ -47,13 +95,13 @@ pub(crate) struct SecurityArgs {
     pub(crate) sec: Option<u8>,
     /// Security 1 proof of possession.
     #[arg(long)]
-    pub(crate) pop: Option<String>,
+    pub(crate) pop: Option<Secret>,
     /// Security 2 username.
     #[arg(long)]
     pub(crate) username: Option<String>,
     /// Security 2 password.
     #[arg(long)]
-    pub(crate) password: Option<String>,
+    pub(crate) password: Option<Secret>,
 }
 
 #[derive(Debug, Args)]
@@ -160,19 +208,19 @@ pub(crate) struct NetworkArgs {
     pub(crate) ssid_hex: Option<String>,
     /// Its passphrase (empty or absent: open network).
     #[arg(long, conflicts_with = "passphrase_hex")]
-    pub(crate) passphrase: Option<String>,
+    pub(crate) passphrase: Option<Secret>,
     /// Its passphrase as hex bytes.
     #[arg(long, value_name = "HEX")]
-    pub(crate) passphrase_hex: Option<String>,
+    pub(crate) passphrase_hex: Option<Secret>,
 }
+
+/// An SSID (if given) and a passphrase that is zeroized on drop.
+pub(crate) type NetworkBytes = (Option<Vec<u8>>, Zeroizing<Vec<u8>>);
 
 impl NetworkArgs {
     /// The SSID (if given) and the passphrase as bytes, checked: SSID 1..32 bytes, passphrase at
     /// most `max_passphrase` bytes.
-    pub(crate) fn bytes(
-        &self,
-        max_passphrase: usize,
-    ) -> anyhow::Result<(Option<Vec<u8>>, Vec<u8>)> {
+    pub(crate) fn bytes(&self, max_passphrase: usize) -> anyhow::Result<NetworkBytes> {
         use anyhow::Context as _;
         let ssid = match (&self.ssid, &self.ssid_hex) {
             (Some(text), None) => Some(text.as_bytes().to_vec()),
@@ -180,9 +228,11 @@ impl NetworkArgs {
             _ => None,
         };
         let passphrase = match (&self.passphrase, &self.passphrase_hex) {
-            (Some(text), _) => text.as_bytes().to_vec(),
-            (None, Some(hex)) => crate::output::parse_hex(hex).context("--passphrase-hex")?,
-            (None, None) => Vec::new(),
+            (Some(text), _) => text.to_bytes(),
+            (None, Some(hex)) => {
+                Zeroizing::new(crate::output::parse_hex(hex).context("--passphrase-hex")?)
+            }
+            (None, None) => Zeroizing::new(Vec::new()),
         };
         if let Some(ssid) = &ssid {
             if ssid.is_empty() || ssid.len() > 32 {
@@ -204,7 +254,7 @@ pub(crate) struct ProvisionArgs {
     /// The device's QR payload, e.g. '{"ver":"v1","name":"PROV_01B1E8","username":"wifiprov","pop":"abcd1234","transport":"ble"}'
     /// (fills --username/--pop/--password when they are not given).
     #[arg(long, value_name = "JSON")]
-    pub(crate) qr: Option<String>,
+    pub(crate) qr: Option<Secret>,
     #[command(flatten)]
     pub(crate) network: NetworkArgs,
     /// Show the networks the device sees (without --ssid: only that).
@@ -251,7 +301,7 @@ pub(crate) struct GenCredArgs {
     pub(crate) username: String,
     /// Password.
     #[arg(long)]
-    pub(crate) password: String,
+    pub(crate) password: Secret,
     /// Salt length in bytes.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(4..=64))]
     pub(crate) salt_len: u16,
@@ -337,10 +387,10 @@ pub(crate) struct Credentials {
     pub(crate) ssid_hex: Option<String>,
     /// Password as text (UTF-8); empty or absent for an open network.
     #[arg(long, conflicts_with = "password_hex")]
-    pub(crate) password: Option<String>,
+    pub(crate) password: Option<Secret>,
     /// Password as hex bytes.
     #[arg(long, value_name = "HEX")]
-    pub(crate) password_hex: Option<String>,
+    pub(crate) password_hex: Option<Secret>,
 }
 
 #[derive(Debug, Args)]
@@ -379,7 +429,7 @@ pub(crate) struct V2Args {
     /// AES-128 key: the 16 characters configured on the device (`esp_touch_v2_key`); password
     /// and reserved data are then encrypted (v2).
     #[arg(long, value_name = "KEY", requires = "v2")]
-    pub(crate) aes_key: Option<String>,
+    pub(crate) aes_key: Option<Secret>,
     /// Security version with a key: 1 (zero IV, every v2 device) or 2 (random IV, ESP-IDF
     /// SmartConfig 3.0.2 and later).
     #[arg(long, value_name = "1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2), requires = "v2")]
@@ -473,7 +523,7 @@ pub(crate) struct DecodeArgs {
     pub(crate) no_scan: bool,
     /// ESP-TOUCH v2: the AES key (16 characters) to open encrypted passwords and reserved data.
     #[arg(long, value_name = "KEY")]
-    pub(crate) aes_key: Option<String>,
+    pub(crate) aes_key: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -575,7 +625,7 @@ pub(crate) struct DeviceArgs {
     /// it an encrypted provisioning is reported ("key needed") and not used. Prefer `aes_key` in
     /// the 0600 configuration file: options are visible to other users in the process list.
     #[arg(long, value_name = "KEY")]
-    pub(crate) aes_key: Option<String>,
+    pub(crate) aes_key: Option<Secret>,
     /// Keep running after a successful provisioning (listen again).
     #[arg(long)]
     pub(crate) keep_running: bool,
@@ -620,7 +670,7 @@ pub(crate) struct DeviceSoftapArgs {
     pub(crate) salt_hex: Option<String>,
     /// SoftAP security 2: the stored verifier (hex, 384 bytes).
     #[arg(long, value_name = "HEX")]
-    pub(crate) verifier_hex: Option<String>,
+    pub(crate) verifier_hex: Option<Secret>,
     /// SoftAP security 2: data encryption patch level (1 = current ESP-IDF, 0 = old firmware).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=1))]
     pub(crate) sec2_patch: Option<u8>,
@@ -629,7 +679,7 @@ pub(crate) struct DeviceSoftapArgs {
     pub(crate) service_name: Option<String>,
     /// SoftAP: WPA2 key of the AP (default: open, like ESP-IDF without a service key).
     #[arg(long)]
-    pub(crate) service_key: Option<String>,
+    pub(crate) service_key: Option<Secret>,
     /// SoftAP: the AP's channel (default: that of the strongest network found).
     #[arg(long)]
     pub(crate) ap_channel: Option<u8>,
@@ -643,4 +693,124 @@ pub(crate) struct DeviceSoftapArgs {
     /// {"ssid", "channel", "rssi", "bssid", "auth"}; serve-only development and tests).
     #[arg(long, value_name = "FILE")]
     pub(crate) scan_json: Option<std::path::PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::Cli;
+
+    /// The parsed arguments (as a panic or a debug log would print them) show no secret.
+    #[test]
+    fn debug_of_the_arguments_hides_every_secret() {
+        let cases: &[&[&str]] = &[
+            &[
+                "wifiprov",
+                "esptouch",
+                "send",
+                "--ssid",
+                "Lab",
+                "--password",
+                "Pa55-Secret",
+            ],
+            &[
+                "wifiprov",
+                "esptouch",
+                "send",
+                "--ssid",
+                "Lab",
+                "--password-hex",
+                "50613535",
+            ],
+            &[
+                "wifiprov",
+                "esptouch",
+                "send",
+                "--v2",
+                "--ssid",
+                "Lab",
+                "--password",
+                "Pa55-Secret",
+                "--aes-key",
+                "K3y-K3y-K3y-K3y!",
+            ],
+            &[
+                "wifiprov",
+                "airkiss",
+                "send",
+                "--ssid",
+                "Lab",
+                "--password",
+                "Pa55-Secret",
+            ],
+            &[
+                "wifiprov",
+                "softap",
+                "--sec",
+                "2",
+                "--username",
+                "u",
+                "--password",
+                "Pa55-Secret",
+                "--ssid",
+                "Lab",
+                "--passphrase",
+                "Ph4se-Secret",
+            ],
+            &[
+                "wifiprov",
+                "softap",
+                "--sec",
+                "1",
+                "--pop",
+                "P0p-Secret",
+                "--passphrase-hex",
+                "50613535",
+            ],
+            &[
+                "wifiprov",
+                "softap",
+                "--qr",
+                r#"{"ver":"v1","name":"P","pop":"P0p-Secret","transport":"softap"}"#,
+            ],
+            &[
+                "wifiprov",
+                "gen-cred",
+                "--username",
+                "u",
+                "--password",
+                "Pa55-Secret",
+            ],
+            &[
+                "wifiprov",
+                "device",
+                "--aes-key",
+                "K3y-K3y-K3y-K3y!",
+                "--pop",
+                "P0p-Secret",
+            ],
+            &[
+                "wifiprov",
+                "decode",
+                "--pcap",
+                "x.pcap",
+                "--aes-key",
+                "K3y-K3y-K3y-K3y!",
+            ],
+        ];
+        for args in cases {
+            let cli = Cli::try_parse_from(*args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            let debug = format!("{cli:?}");
+            for secret in [
+                "Pa55-Secret",
+                "50613535",
+                "K3y-K3y",
+                "Ph4se-Secret",
+                "P0p-Secret",
+            ] {
+                assert!(!debug.contains(secret), "{args:?} shows {secret}: {debug}");
+            }
+        }
+    }
 }

@@ -12,7 +12,7 @@ use wifiprov_transport::device::{self, AirkissAck, Backend, Config, DaemonError,
 use wifiprov_transport::front::{Decoded, Method};
 
 use crate::NothingFound;
-use crate::args::{AirkissAckArg, BackendArg, DeviceArgs, Method as MethodArg};
+use crate::args::{AirkissAckArg, BackendArg, DeviceArgs, Method as MethodArg, Secret};
 use crate::output::{display_bytes, format_mac, parse_mac, text_or_null, to_hex};
 
 /// The TOML configuration file (every key optional; options override it).
@@ -33,7 +33,7 @@ pub(crate) struct FileConfig {
     hook: Option<String>,
     ack: Option<bool>,
     airkiss_ack: Option<AirkissAckArg>,
-    aes_key: Option<String>,
+    aes_key: Option<Secret>,
     keep_running: Option<bool>,
     // SoftAP and BLE
     hci: Option<String>,
@@ -44,14 +44,14 @@ pub(crate) struct FileConfig {
     listen: Option<std::net::SocketAddr>,
     no_ap: Option<bool>,
     sec: Option<u8>,
-    pop: Option<String>,
+    pop: Option<Secret>,
     username: Option<String>,
-    password: Option<String>,
+    password: Option<Secret>,
     salt_hex: Option<String>,
-    verifier_hex: Option<String>,
+    verifier_hex: Option<Secret>,
     sec2_patch: Option<u8>,
     service_name: Option<String>,
-    service_key: Option<String>,
+    service_key: Option<Secret>,
     ap_channel: Option<u8>,
     custom_endpoints: Option<Vec<String>>,
     portal: Option<bool>,
@@ -85,6 +85,7 @@ fn build_config(args: &DeviceArgs) -> Result<(Config, Option<String>, FileConfig
     let mut file = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
+                .map(zeroize::Zeroizing::new)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             parse_config(&text)
                 .map_err(|e| anyhow::anyhow!("invalid configuration {}: {e}", path.display()))?
@@ -841,7 +842,7 @@ fn run_softap(
                 .service_key
                 .clone()
                 .or(file.service_key.clone())
-                .map(String::into_bytes),
+                .map(|key| key.as_bytes().to_vec()),
             channel,
             address,
             captive_api: portal_config.as_ref().map(PortalConfig::api_url),

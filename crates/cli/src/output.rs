@@ -3,6 +3,7 @@
 use anyhow::{Context as _, Result, bail};
 use serde_json::{Value, json};
 use wifiprov_sniff::Mac;
+use zeroize::Zeroizing;
 
 use crate::args::Credentials;
 pub(crate) use wifiprov_transport::device::{format_mac, hex as to_hex};
@@ -34,16 +35,16 @@ pub(crate) fn parse_mac(text: &str) -> Result<Mac> {
 }
 
 /// SSID and password bytes from text or hex arguments.
-pub(crate) fn credential_bytes(c: &Credentials) -> Result<(Vec<u8>, Vec<u8>)> {
+pub(crate) fn credential_bytes(c: &Credentials) -> Result<(Vec<u8>, Zeroizing<Vec<u8>>)> {
     let ssid = match (&c.ssid, &c.ssid_hex) {
         (Some(text), None) => text.as_bytes().to_vec(),
         (None, Some(hex)) => parse_hex(hex).context("--ssid-hex")?,
         _ => bail!("give exactly one of --ssid and --ssid-hex"),
     };
     let password = match (&c.password, &c.password_hex) {
-        (Some(text), None) => text.as_bytes().to_vec(),
-        (None, Some(hex)) => parse_hex(hex).context("--password-hex")?,
-        (None, None) => Vec::new(),
+        (Some(text), None) => text.to_bytes(),
+        (None, Some(hex)) => Zeroizing::new(parse_hex(hex).context("--password-hex")?),
+        (None, None) => Zeroizing::new(Vec::new()),
         _ => bail!("give at most one of --password and --password-hex"),
     };
     Ok((ssid, password))

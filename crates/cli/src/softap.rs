@@ -17,7 +17,7 @@ use wifiprov_transport::provision::{
 use wifiprov_transport::softap::HttpLink;
 use zeroize::Zeroizing;
 
-use crate::args::{CredFormat, GenCredArgs, ProvisionArgs, SecurityArgs, SoftapArgs};
+use crate::args::{CredFormat, GenCredArgs, ProvisionArgs, Secret, SecurityArgs, SoftapArgs};
 use crate::output::{display_bytes, format_mac, parse_hex, text_or_null, to_hex};
 
 pub(crate) fn seconds(value: f64, what: &str) -> Result<Duration> {
@@ -65,7 +65,7 @@ pub(crate) fn apply_qr(
         );
     }
     let username = value["username"].as_str().map(str::to_owned);
-    let pop = value["pop"].as_str().map(str::to_owned);
+    let pop = value["pop"].as_str().map(|p| Secret::from(p.to_owned()));
     if username.is_some() {
         security.username = security.username.take().or(username);
         security.password = security.password.take().or(pop);
@@ -146,9 +146,9 @@ pub(crate) fn provision_options(
     let options = Options {
         secrets: Secrets {
             scheme: security.sec,
-            pop: security.pop.map(|p| Zeroizing::new(p.into_bytes())),
+            pop: security.pop.map(|p| p.to_bytes()),
             username: security.username.map(String::into_bytes),
-            password: security.password.map(|p| Zeroizing::new(p.into_bytes())),
+            password: security.password.map(|p| p.to_bytes()),
             derivation: if args.esp_prov_verifier {
                 XDerivation::EspProv
             } else {
@@ -157,10 +157,7 @@ pub(crate) fn provision_options(
         },
         custom,
         scan: args.scan,
-        network: network.map(|ssid| Network {
-            ssid,
-            passphrase: Zeroizing::new(passphrase),
-        }),
+        network: network.map(|ssid| Network { ssid, passphrase }),
         poll_interval: seconds(args.poll, "--poll")?,
         timeout: seconds(args.timeout, "--timeout")?,
         reset_only: args.reset,
@@ -405,11 +402,11 @@ pub(crate) fn device_security(
             let qr = if pop.is_empty() {
                 json!({})
             } else {
-                json!({"pop": pop})
+                json!({"pop": pop.as_str()})
             };
             (
                 DeviceSecurity::Sec1 {
-                    pop: Zeroizing::new(pop.into_bytes()),
+                    pop: pop.to_bytes(),
                 },
                 qr,
             )
@@ -445,7 +442,7 @@ pub(crate) fn device_security(
             // The QR payload carries the password in "pop" (ESP-IDF's example does the same).
             let mut qr = json!({"username": username});
             if let Some(password) = &security.password {
-                qr["pop"] = json!(password);
+                qr["pop"] = json!(password.as_str());
             }
             (
                 DeviceSecurity::Sec2 {
