@@ -9,7 +9,8 @@
 //!   [`Limits`]: a header block of at most 8 KiB (and at most [`MAX_HEADERS`] fields), bodies
 //!   framed by `Content-Length` only and no longer than `max_body` (16 KiB by default).
 //! * [`Server`]: one thread per TCP connection, at most [`ServerConfig::max_connections`] at once
-//!   (more are accepted and closed at once). A [`Handler`] answers each request with a
+//!   and [`ServerConfig::max_per_peer`] from one address (more are accepted and closed at once:
+//!   one station flooding the device cannot take the slots of the others). A [`Handler`] answers each request with a
 //!   [`Disposition`]; [`Disposition::Close`] drops the connection **without any response**, which
 //!   is how ESP-IDF's protocomm reports a failed request (spec §1.2).
 //! * [`Client`]: one keep-alive connection, reused for every request, sending the headers
@@ -1092,8 +1093,11 @@ pub struct ServerConfig {
     /// ESP-IDF never closes idle sockets and esp_prov idles while the user types a passphrase)
     /// → silent close.
     pub idle_timeout: Duration,
-    /// Connections served at once (default 8); more are accepted and closed at once.
+    /// Connections served at once (default 16); more are accepted and closed at once.
     pub max_connections: usize,
+    /// Connections served at once from one IP address (default 6, a browser's parallel
+    /// connections); more from it are accepted and closed at once.
+    pub max_per_peer: usize,
 }
 
 impl Default for ServerConfig {
@@ -1103,7 +1107,8 @@ impl Default for ServerConfig {
             max_header: DEFAULT_MAX_HEADER,
             request_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(300),
-            max_connections: 8,
+            max_connections: 16,
+            max_per_peer: 6,
         }
     }
 }
@@ -1228,7 +1233,7 @@ impl ServerHandle {
         }
         let threads = {
             let mut state = self.shared.lock();
-            for stream in state.open.values() {
+            for (stream, _) in state.open.values() {
                 let _ = stream.shutdown(Shutdown::Both);
             }
             mem::take(&mut state.threads)
@@ -1261,8 +1266,8 @@ struct Shared {
 
 #[derive(Debug, Default)]
 struct Connections {
-    /// A clone of every served connection's socket, to shut it down on stop.
-    open: HashMap<ConnectionId, TcpStream>,
+    /// A clone of every served connection's socket (to shut it down on stop) and its peer.
+    open: HashMap<ConnectionId, (TcpStream, IpAddr)>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -1305,10 +1310,15 @@ fn accept_loop<H: Handler + 'static>(
         };
         let mut state = shared.lock();
         state.threads.retain(|thread| !thread.is_finished());
-        if state.open.len() >= config.max_connections {
+        let from_peer = state
+            .open
+            .values()
+            .filter(|(_, ip)| *ip == peer.ip())
+            .count();
+        if state.open.len() >= config.max_connections || from_peer >= config.max_per_peer {
             drop(state);
             log::debug!(
-                "http: refusing {peer}: {} connections open",
+                "http: refusing {peer}: {from_peer} connections open from it, {} in all",
                 config.max_connections
             );
             drop(stream);
@@ -1319,7 +1329,7 @@ fn accept_loop<H: Handler + 'static>(
         };
         let id = ConnectionId(next_id);
         next_id = next_id.wrapping_add(1);
-        state.open.insert(id, clone);
+        state.open.insert(id, (clone, peer.ip()));
         let spawned = thread::Builder::new()
             .name(format!("http-conn-{}", id.0))
             .spawn({

@@ -16,9 +16,12 @@ use wifiprov_protocomm::wifi::{FailReason, ScanEntry, ScanRequest, Station, requ
 use wifiprov_protocomm::{Error as ProtocommError, Next};
 use zeroize::Zeroizing;
 
-/// How often a busy device's `proto-ver` is asked again, and how long apart.
-const BUSY_RETRIES: u32 = 5;
-const BUSY_PAUSE: Duration = Duration::from_millis(300);
+/// How often a busy device's `proto-ver` is asked again, and how long apart: long enough to
+/// outlast a wifiprov device's protection of an abandoned handshake (10 s).
+const BUSY_RETRIES: u32 = 24;
+const BUSY_PAUSE: Duration = Duration::from_millis(500);
+/// How often `proto-ver` is asked again after the device closed the connection unanswered.
+const REFUSED_RETRIES: u32 = 3;
 
 /// One request/response exchange with the device on a named endpoint.
 pub trait Link {
@@ -342,15 +345,24 @@ pub fn run(
     };
 
     // A device busy with another client answers 503 (wifiprov devices) until that client's
-    // connection is gone: ask again a few times before giving up.
-    let mut attempts = 0;
+    // connection is gone or its session stops being protected, and one with all its
+    // connections taken closes new ones at once: ask again (proto-ver changes nothing) before
+    // giving up.
+    let (mut busy, mut refused) = (0, 0);
     let version = loop {
         match exchange(link, "reading proto-ver", endpoint::PROTO_VER, b"---") {
             Err(ProvisionError::Link {
                 source: LinkError::Status { status: 503, .. },
                 ..
-            }) if attempts < BUSY_RETRIES => {
-                attempts += 1;
+            }) if busy < BUSY_RETRIES => {
+                busy += 1;
+                wait(BUSY_PAUSE, stop)?;
+            }
+            Err(ProvisionError::Link {
+                source: LinkError::Refused,
+                ..
+            }) if refused < REFUSED_RETRIES => {
+                refused += 1;
                 wait(BUSY_PAUSE, stop)?;
             }
             other => break other?,

@@ -6,8 +6,10 @@
 //!
 //! One deliberate difference from ESP-IDF: a request that would start a new session while
 //! another client's session is in use (past its first handshake step, its connection open and
-//! active within [`ServerOptions::busy_timeout`]) gets `503 Service Unavailable` instead of
-//! silently destroying the first client's session.
+//! active within [`ServerOptions::busy_timeout`], or within [`ServerOptions::handshake_timeout`]
+//! while its handshake is unfinished) gets `503 Service Unavailable` instead of silently
+//! destroying the first client's session. A client that starts a handshake and vanishes (its
+//! connection never closed) so blocks others for the handshake timeout only.
 
 use std::net::SocketAddr;
 use std::sync::mpsc::Sender;
@@ -154,12 +156,16 @@ pub struct ServerOptions {
     /// A session counts as in use for this long after its last request while its connection
     /// is open (another client is refused meanwhile).
     pub busy_timeout: Duration,
+    /// The same while the session's handshake is unfinished: a real client sends its next
+    /// handshake step at once, so an abandoned handshake stops protecting the session soon.
+    pub handshake_timeout: Duration,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
         Self {
             busy_timeout: Duration::from_secs(60),
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -272,9 +278,14 @@ impl DeviceServer {
                 state.socket_session = None;
             }
         } else {
+            let protected_for = if state.device.is_established() {
+                self.options.busy_timeout
+            } else {
+                self.options.handshake_timeout
+            };
             let busy = state.in_use
                 && state.owner.is_some_and(|owner| owner != conn)
-                && state.last_activity.elapsed() < self.options.busy_timeout;
+                && state.last_activity.elapsed() < protected_for;
             if busy {
                 drop(state);
                 self.emit(ServerEvent::Busy {

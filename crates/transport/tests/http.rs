@@ -533,6 +533,50 @@ fn max_connections_refuses_extra_connections() {
     server.shutdown();
 }
 
+/// Issue 8 (fault-http-flood): one address cannot take every slot.
+#[test]
+fn max_per_peer_refuses_a_flooding_address_only() {
+    let config = ServerConfig {
+        max_connections: 8,
+        max_per_peer: 2,
+        ..ServerConfig::default()
+    };
+    let (server, recorder) = start(config);
+    let mut first = client(&server);
+    let mut second = client(&server);
+    assert_eq!(first.get("/", &[]).unwrap().status, 200);
+    assert_eq!(second.get("/", &[]).unwrap().status, 200);
+    let mut third = client(&server);
+    let error = third.get("/", &[]).unwrap_err();
+    assert!(
+        matches!(error, HttpError::ClosedWithoutResponse { .. }),
+        "{error:?}"
+    );
+    assert_eq!(server.open_connections(), 2);
+    // Another address is still served (127.0.0.2 is loopback too).
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 2], 0)).into())
+        .unwrap();
+    socket.connect(&server.local_addr().into()).unwrap();
+    let mut other = TcpStream::from(socket);
+    other.set_read_timeout(Some(LIMIT)).unwrap();
+    other
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = other.read_to_end(&mut answer);
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    drop(first);
+    recorder.wait_closed(1);
+    assert_eq!(third.get("/", &[]).unwrap().status, 200);
+    server.shutdown();
+}
+
 #[test]
 fn shutdown_does_not_hang_with_open_connections() {
     let (server, recorder) = start(ServerConfig::default());

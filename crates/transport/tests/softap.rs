@@ -483,6 +483,71 @@ fn a_second_client_is_refused_without_disturbing_the_first() {
     );
 }
 
+/// A client that sends the first handshake step and then hangs, its connection open.
+struct Abandons {
+    inner: HttpLink,
+    started: mpsc::Sender<()>,
+    release: mpsc::Receiver<()>,
+}
+
+impl provision::Link for Abandons {
+    fn round_trip(&mut self, endpoint: &str, body: &[u8]) -> Result<Vec<u8>, LinkError> {
+        let reply = self.inner.round_trip(endpoint, body)?;
+        if endpoint == "prov-session" {
+            let _ = self.started.send(());
+            let _ = self.release.recv_timeout(Duration::from_secs(60));
+            return Err(LinkError::Refused);
+        }
+        Ok(reply)
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+/// Issue 8 (fault-sec2-abandon): a handshake abandoned after its first step, with its
+/// connection left open, blocks other clients for the handshake timeout only; the next client
+/// (retrying the busy device) provisions it.
+#[test]
+fn an_abandoned_handshake_does_not_block_the_next_client() {
+    let device = start("abandon", device_security(2, Patch::Counter));
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel();
+    let address = device.address;
+    let first = std::thread::spawn(move || {
+        let mut link = Abandons {
+            inner: link(address),
+            started: started_tx,
+            release: release_rx,
+        };
+        let result = provision::run(&mut link, &options(2, "abcd1234"), &|| false, &mut |_| {});
+        (result.is_err(), link)
+    });
+    started_rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the first client sent step 0");
+    let outcome = provision::run(
+        &mut link(address),
+        &options(2, "abcd1234"),
+        &|| false,
+        &mut |_| {},
+    )
+    .expect("the second client provisions once the abandoned handshake stops counting");
+    assert!(matches!(outcome.station, Station::Connected(_)));
+    release_tx.send(()).unwrap();
+    let (first_failed, first_link) = first.join().unwrap();
+    assert!(first_failed);
+    drop(first_link);
+    let (result, events, _) = device.finish();
+    assert!(result.is_ok());
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Session { busy: true, .. })),
+        "the second client was refused while the first handshake was protected"
+    );
+}
+
 #[test]
 fn the_session_cookie_survives_a_reconnect_and_a_stop_is_clean() {
     let device = start("cookie", device_security(1, Patch::Counter));
