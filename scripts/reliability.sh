@@ -89,6 +89,11 @@ lines.append("| crash consistency (SIGKILL while saving) | "
              + (f"{m.group(1)}/{m.group(2)} restarts found a whole state ({m.group(3)} kills mid-write)" if m else "FAILED") + " |")
 lines.append("| secrets hygiene, CLI (SoftAP both ends, config/argument errors) | "
              + (f"pass ({sec_ok.group(1)} tests)" if sec_ok else "FAILED") + " |")
+throttle = open(os.path.join(out, "throttle.log")).read()
+passed = sum(int(n) for n in re.findall(r"test result: ok\. (\d+) passed", throttle))
+failed_t = "test result: FAILED" in throttle
+lines.append("| wrong-proof throttle (protocomm sec1/sec2, over HTTP) | "
+             + ("FAILED" if failed_t or passed == 0 else f"pass ({passed} tests)") + " |")
 for s in scans:
     status, checks = scenario(s)
     rep = {}
@@ -98,6 +103,9 @@ for s in scans:
         pass
     clean = rep.get("checks", {}).get("no_secrets_in_outputs")
     lines.append(f"| secrets hygiene, lab `{s}` | " + ("clean" if clean else "FAILED") + f" (scenario {status}) |")
+import datetime
+lines.insert(0, f"Run of {datetime.date.today().isoformat()} (`scripts/reliability.sh`; fuzz report "
+             f"`target/reliability/fuzz.tsv`, a copy in `docs/fuzz-report.tsv`).\n")
 table = "\n".join(lines) + "\n"
 open(os.path.join(out, "summary.md"), "w").write(table)
 print(table)
