@@ -88,12 +88,14 @@ fuzz_target!(|data: &[u8]| {
     let Ok(device) = Device::new(config) else {
         return;
     };
+    let protect = if header & 2 != 0 {
+        Duration::MAX
+    } else {
+        Duration::ZERO
+    };
     let options = ServerOptions {
-        busy_timeout: if header & 2 != 0 {
-            Duration::MAX
-        } else {
-            Duration::ZERO
-        },
+        busy_timeout: protect,
+        handshake_timeout: protect,
     };
     let (events, received) = mpsc::channel();
     let mut server = DeviceServer::new(
