@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use wifiprov_esptouch::v2;
 use wifiprov_fuzz::{Bytes, STREAM_HEADER_LEN, Stream, StreamOp};
 use wifiprov_transport::capture::Record;
-use wifiprov_transport::front::{Front, Method, Step};
+use wifiprov_transport::front::{Front, FrontExt as _, Method, Step};
 
 fuzz_target!(|data: &[u8]| {
     let mut bytes = Bytes::new(data);

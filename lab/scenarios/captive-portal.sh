@@ -2,6 +2,7 @@
 # description: Captive portal: the device's AP hands out DHCP option 114 (RFC 8910) and wildcard DNS, OS probes redirect, the RFC 8908 API says captive, headless Chromium on the phone fills the page's form, the device joins the home AP, the page says connected
 # timeout: 600
 # exclusive: yes
+# smp: 2
 set -u
 . "$LAB_LIB"
 . "$LAB_LIBDIR/softap.sh"

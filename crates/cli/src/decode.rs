@@ -4,7 +4,7 @@ use anyhow::{Context as _, Result};
 use serde_json::json;
 use wifiprov_esptouch::v2::Outcome;
 use wifiprov_transport::capture::FileCapture;
-use wifiprov_transport::front::{Decoded, Front, Method, Step};
+use wifiprov_transport::front::{Decoded, Front, FrontExt as _, Method, Step};
 
 use crate::NothingFound;
 use crate::args::{DecodeArgs, Protocol};

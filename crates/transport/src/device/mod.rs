@@ -25,7 +25,7 @@ use wifiprov_sniff::Mac;
 use wifiprov_sniff::hop::{Hopper, Tune};
 
 use crate::capture::{CaptureError, LiveCapture};
-use crate::front::{Decoded, Front, Method, Step};
+use crate::front::{Decoded, Front, FrontExt as _, Method, Step};
 use crate::udp::{AckOptions, UdpError, send_v1_ack};
 
 /// How the device joins the decoded network.
