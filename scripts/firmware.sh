@@ -21,6 +21,23 @@ if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
     rustup target add "$TARGET" >&2
 fi
 cd firmware
+# The firmware's decoder core must be the host workspace's crates, not a copy: every wifiprov
+# package in the firmware's dependency graph other than its own two lives under crates/.
+cargo metadata --format-version 1 --locked --filter-platform "$TARGET" | python3 -c '
+import json, os, sys
+root = os.path.realpath(sys.argv[1])
+own = {"wifiprov-esp32c3", "wifiprov-nostd-check"}
+core = {"wifiprov-front", "wifiprov-sniff", "wifiprov-esptouch", "wifiprov-airkiss"}
+found = {}
+for p in json.load(sys.stdin)["packages"]:
+    if p["name"].startswith("wifiprov-") and p["name"] not in own:
+        found[p["name"]] = os.path.realpath(p["manifest_path"])
+bad = {n: m for n, m in found.items() if not m.startswith(os.path.join(root, "crates") + os.sep)}
+missing = core - set(found)
+if bad or missing:
+    sys.exit(f"firmware.sh: the firmware must use the core crates of crates/: wrong {bad}, missing {sorted(missing)}")
+print("firmware.sh: decoder core from crates/: " + ", ".join(sorted(found)), file=sys.stderr)
+' "$ROOT"
 t0=$(date +%s)
 # The guard first: the core without std and without any allocator.
 cargo build --release --locked -p wifiprov-nostd-check
