@@ -44,6 +44,69 @@ use wifiprov_airkiss::decoder as airkiss;
 use wifiprov_esptouch::{v1, v2};
 use wifiprov_sniff::{Decoder as _, Mac, Observation, Progress, Stats};
 
+/// Length of the frame check sequence some radios (the ESP32's promiscuous buffers) append.
+pub const FCS_LEN: usize = 4;
+
+/// A received frame, reduced to what the front needs: a provisioning candidate or an access
+/// point's announcement. Small and `Copy`, so that a radio's receive context can queue it for the
+/// task that runs the decoders (the ESP32 firmware does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heard {
+    /// A group-addressed infrastructure data frame.
+    Data(Observation),
+    /// A beacon or probe response: an SSID (at most 32 bytes) and its BSSID.
+    Network {
+        /// The BSSID.
+        bssid: Mac,
+        /// SSID bytes, `len` of them.
+        ssid: [u8; 32],
+        /// SSID length.
+        len: u8,
+    },
+}
+
+impl Heard {
+    /// Reduces a raw 802.11 frame as a radio delivers it; `None` for anything else. With `fcs`,
+    /// the frame ends with the 4-byte FCS (ESP32 promiscuous buffers), which is cut first, so
+    /// that lengths equal those of Linux monitor interfaces and pcap files.
+    #[must_use]
+    pub fn from_frame(
+        frame: &[u8],
+        meta: wifiprov_sniff::ieee80211::Meta,
+        fcs: bool,
+    ) -> Option<Self> {
+        use wifiprov_sniff::ieee80211;
+        let frame = if fcs {
+            frame.get(..frame.len().checked_sub(FCS_LEN)?)?
+        } else {
+            frame
+        };
+        let meta = ieee80211::Meta {
+            wire_len: meta.wire_len.map(|l| {
+                if fcs {
+                    l.saturating_sub(FCS_LEN as u16)
+                } else {
+                    l
+                }
+            }),
+            ..meta
+        };
+        if let Some(observation) = ieee80211::observe(frame, meta) {
+            return Some(Self::Data(observation));
+        }
+        let beacon = ieee80211::beacon(frame)?;
+        let mut ssid = [0u8; 32];
+        let len = beacon.ssid.len().min(ssid.len());
+        ssid.get_mut(..len)?
+            .copy_from_slice(beacon.ssid.get(..len)?);
+        Some(Self::Network {
+            bssid: beacon.bssid,
+            ssid,
+            len: u8::try_from(len).ok()?,
+        })
+    }
+}
+
 /// Scan results a [`Front`] keeps for scan-assisted completion; later distinct networks are not
 /// remembered (the table is full).
 pub const MAX_NETWORKS: usize = 32;
@@ -276,6 +339,17 @@ impl Front {
             self.esptouch_v2 = Some(v2::Decoder::new(config));
         }
         self
+    }
+
+    /// Feeds what a radio heard: data frames go to the decoders, networks to the scan table.
+    pub fn hear(&mut self, heard: &Heard) -> Step {
+        match heard {
+            Heard::Data(observation) => self.feed(observation),
+            Heard::Network { bssid, ssid, len } => {
+                self.add_network(ssid.get(..usize::from(*len)).unwrap_or_default(), *bssid);
+                Step::Nothing
+            }
+        }
     }
 
     /// Adds a scan result (deduplicated; ignored once [`MAX_NETWORKS`] distinct ones are known,

@@ -1,8 +1,8 @@
 //! The radio side: promiscuous frames in, channel hopping, the station configuration out.
 //!
 //! The driver calls [`on_frame`] in its own task for every received frame. It reduces the frame
-//! right there with the shared core (data frames to observations, beacons to scan results) and
-//! queues the few bytes the decoders need; [`listen`] runs the decoders in the main task, so the
+//! right there with the shared core ([`Heard::from_frame`]: data frames to observations, beacons
+//! to scan results) and queues the few bytes the decoders need; [`listen`] runs the decoders in the main task, so the
 //! driver's task never waits for a decoder.
 
 use core::fmt;
@@ -14,31 +14,15 @@ use esp_println::println;
 use esp_radio::wifi::sniffer::PromiscuousPkt;
 use esp_radio::wifi::sta::StationConfig;
 use esp_radio::wifi::{AuthenticationMethodConfig, SecondaryChannel, WifiController};
-use wifiprov_front::{Decoded, Front, Step};
+use wifiprov_front::{Decoded, Front, Heard, Step};
 use wifiprov_sniff::hop::{Hopper, Tune};
-use wifiprov_sniff::{Instant, Mac as MacBytes, Observation, ieee80211};
-
-/// The ESP32 reports frame lengths with the 4-byte FCS; monitor interfaces on Linux (the frames
-/// the host tests and the lab use) do not. Cutting it keeps the lengths the decoders see equal.
-const FCS_LEN: usize = 4;
+use wifiprov_sniff::{Instant, Mac as MacBytes, ieee80211};
 
 /// Dwell per channel while hopping (the daemon's default; see [`wifiprov_sniff::hop`]).
 const DWELL_MS: u64 = 100;
 
 /// How long `listen` waits for a frame before it looks at the clock again.
 const POLL: Duration = Duration::from_millis(10);
-
-/// What the driver's task hands to the main task.
-enum Heard {
-    /// A group-addressed data frame (a provisioning candidate).
-    Data(Observation),
-    /// An access point's beacon or probe response, for scan-assisted completion.
-    Beacon {
-        bssid: MacBytes,
-        ssid: [u8; 32],
-        len: u8,
-    },
-}
 
 /// Frames between the driver and the decoders; when full (the decoders fall behind), new frames
 /// are dropped, which the decoders tolerate like loss on the air.
@@ -49,32 +33,18 @@ fn now() -> Instant {
     Instant::from_millis(Clock::now().as_millis())
 }
 
-/// The promiscuous receive callback (runs in the Wi-Fi driver's task).
+/// The promiscuous receive callback (runs in the Wi-Fi driver's task). The ESP32 reports frames
+/// with their FCS; [`Heard::from_frame`] cuts it, so the decoders see the lengths they see on
+/// Linux.
 pub(crate) fn on_frame(packet: PromiscuousPkt<'_>) {
-    let frame = packet
-        .data
-        .get(..packet.data.len().saturating_sub(FCS_LEN))
-        .unwrap_or_default();
     let meta = ieee80211::Meta {
         at: now(),
         channel: u8::try_from(packet.rx_cntl.channel).unwrap_or(0),
         wire_len: None,
     };
-    let heard = if let Some(observation) = ieee80211::observe(frame, meta) {
-        Heard::Data(observation)
-    } else if let Some(beacon) = ieee80211::beacon(frame) {
-        let mut ssid = [0u8; 32];
-        let len = beacon.ssid.len().min(ssid.len());
-        ssid[..len].copy_from_slice(&beacon.ssid[..len]);
-        Heard::Beacon {
-            bssid: beacon.bssid,
-            ssid,
-            len: len as u8,
-        }
-    } else {
-        return;
-    };
-    let _ = HEARD.try_send(heard);
+    if let Some(heard) = Heard::from_frame(packet.data, meta, true) {
+        let _ = HEARD.try_send(heard);
+    }
 }
 
 /// Forgets queued frames (from before a new listening round).
@@ -102,14 +72,7 @@ pub(crate) async fn listen(controller: &mut WifiController<'static>, front: &mut
         let Ok(heard) = with_timeout(POLL, HEARD.receive()).await else {
             continue;
         };
-        let observation = match heard {
-            Heard::Data(observation) => observation,
-            Heard::Beacon { bssid, ssid, len } => {
-                front.add_network(ssid.get(..usize::from(len)).unwrap_or_default(), bssid);
-                continue;
-            }
-        };
-        match front.feed(&observation) {
+        match front.hear(&heard) {
             Step::Complete(decoded) => return decoded,
             Step::Locked {
                 method,

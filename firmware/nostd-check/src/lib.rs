@@ -6,9 +6,9 @@
 //! functions below make every part reachable, so that nothing is left out of the check.
 #![no_std]
 
-use wifiprov_front::{Front, Method, Step};
+use wifiprov_front::{Front, Heard, Method, Step};
 use wifiprov_sniff::hop::{Hopper, Tune};
-use wifiprov_sniff::{Instant, Observation, ieee80211};
+use wifiprov_sniff::{Instant, ieee80211};
 
 /// Feeds one raw 802.11 frame (received at `at_ms` on `channel`) to a fresh front with every
 /// method; returns 2 for a result, 1 for a lock, 0 otherwise.
@@ -33,14 +33,21 @@ pub unsafe extern "C" fn wifiprov_check_feed(
         channel,
         wire_len: None,
     };
+    // The firmware's path (FCS included, as the ESP32 delivers frames) ...
+    let Some(heard) = Heard::from_frame(frame, meta, true) else {
+        return 0;
+    };
+    if let Heard::Data(observation) = heard {
+        front.tick(observation.at);
+    }
+    // ... and the daemon's (frame reduction, scan table, feed) on the same bytes.
     if let Some(beacon) = ieee80211::beacon(frame) {
         front.add_network(beacon.ssid, beacon.bssid);
     }
-    let Some(observation): Option<Observation> = ieee80211::observe(frame, meta) else {
-        return 0;
-    };
-    front.tick(observation.at);
-    match front.feed(&observation) {
+    if let Some(observation) = ieee80211::observe(frame, meta) {
+        let _ = front.feed(&observation);
+    }
+    match front.hear(&heard) {
         Step::Complete(decoded) => 2 + u8::from(decoded.password().is_empty()),
         Step::Locked { .. } => 1,
         _ => 0,
