@@ -54,10 +54,10 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::sys::socket::{
-    AddressFamily, LinkAddr, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrLike, bind,
-    recvmsg, setsockopt, socket, sockopt,
+    AddressFamily, ControlMessageOwned, LinkAddr, MsgFlags, SockFlag, SockProtocol, SockType,
+    SockaddrLike, bind, recvmsg, setsockopt, socket, sockopt,
 };
-use nix::sys::time::TimeVal;
+use nix::sys::time::{TimeSpec, TimeVal};
 use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::PcapNgReader;
 use pcap_file::pcapng::blocks::interface_description::{
@@ -941,12 +941,23 @@ const PACKET_OUTGOING: u8 = 4;
 /// Receive buffer: more than any 802.11 frame (A-MSDU 11454 bytes) and than a loopback frame with
 /// a 64 KiB datagram. Longer packets are still reported with their full length (`MSG_TRUNC`).
 const BUFFER_LEN: usize = 65_536 + 128;
+/// The socket's kernel receive queue asked for: about four seconds of a busy channel (a few
+/// thousand frames), so that a reader starved for a moment (a loaded board, a retune) finds the
+/// frames queued rather than dropped. Root gets it (`SO_RCVBUFFORCE`); otherwise the kernel caps
+/// `SO_RCVBUF` at `net.core.rmem_max`.
+const QUEUE_BYTES: usize = 4 << 20;
+/// A kernel timestamp older than this is not trusted (the wall clock was stepped): the packet is
+/// timed when read instead.
+const MAX_QUEUED: Duration = Duration::from_secs(30);
 
 /// A live capture on one interface through an `AF_PACKET` raw socket (needs `CAP_NET_RAW`).
 ///
 /// Open it, then call [`next_record`](Self::next_record) in a loop: it returns `Ok(None)` when the
 /// timeout given to [`open`](Self::open) passes without a record, so the caller can check for
-/// Ctrl-C. [`Instant`]s are milliseconds since `open` ([`now`](Self::now)).
+/// Ctrl-C. [`Instant`]s are milliseconds since `open` ([`now`](Self::now)); a packet is timed when
+/// the kernel received it (`SO_TIMESTAMPNS`), not when it was read, so frames that waited in the
+/// socket queue while the reader was busy keep their spacing. The queue is large
+/// ([`QUEUE_BYTES`]) for the same reason.
 ///
 /// Monitor-mode interfaces (`ARPHRD_IEEE80211_RADIOTAP`) deliver radiotap + 802.11, and the
 /// direction comes from the DS bits. Ethernet and loopback interfaces deliver Ethernet frames;
@@ -965,6 +976,8 @@ pub struct LiveCapture {
     channel: u8,
     buffer: Vec<u8>,
     stats: Stats,
+    /// The latest packet time returned (packet times never go back).
+    last_at: Instant,
 }
 
 impl fmt::Debug for LiveCapture {
@@ -1056,6 +1069,12 @@ impl LiveCapture {
         );
         setsockopt(&fd, sockopt::ReceiveTimeout, &timeval)
             .map_err(socket_error("setting the receive timeout"))?;
+        // Best effort: the default queue (about 200 KiB) still works, it only drops sooner.
+        if setsockopt(&fd, sockopt::RcvBufForce, &QUEUE_BYTES).is_err() {
+            let _ = setsockopt(&fd, sockopt::RcvBuf, &QUEUE_BYTES);
+        }
+        setsockopt(&fd, sockopt::ReceiveTimestampns, &true)
+            .map_err(socket_error("enabling receive timestamps"))?;
         Ok(Self {
             iface: iface.to_owned(),
             fd,
@@ -1066,7 +1085,30 @@ impl LiveCapture {
             channel: 0,
             buffer: vec![0; BUFFER_LEN],
             stats: Stats::default(),
+            last_at: Instant::from_millis(0),
         })
+    }
+
+    /// The capture time of a packet the kernel received at `received` (wall clock), read now:
+    /// [`now`](Self::now) minus the time it spent queued, never before the previous packet's.
+    fn packet_time(&mut self, received: Option<TimeSpec>) -> Instant {
+        let now = self.now();
+        let queued = received
+            .and_then(|ts| {
+                let received = Duration::new(
+                    u64::try_from(ts.tv_sec()).ok()?,
+                    u32::try_from(ts.tv_nsec()).ok()?,
+                );
+                let wall = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()?;
+                wall.checked_sub(received)
+            })
+            .filter(|&queued| queued <= MAX_QUEUED)
+            .map_or(0, |queued| u64::try_from(queued.as_millis()).unwrap_or(0));
+        let at = Instant::from_millis(now.as_millis().saturating_sub(queued)).max(self.last_at);
+        self.last_at = at;
+        at
     }
 
     /// How this interface frames packets.
@@ -1106,13 +1148,28 @@ impl LiveCapture {
     pub fn next_record(&mut self) -> Result<Option<Record>, CaptureError> {
         let deadline = std::time::Instant::now() + self.timeout;
         loop {
+            let mut control = nix::cmsg_space!(TimeSpec);
             let received = {
                 let mut buffers = [IoSliceMut::new(&mut self.buffer)];
                 // MSG_TRUNC: the packet's real length even if it did not fit the buffer.
-                recvmsg::<LinkAddr>(self.fd.as_raw_fd(), &mut buffers, None, MsgFlags::MSG_TRUNC)
-                    .map(|message| (message.bytes, message.address))
+                recvmsg::<LinkAddr>(
+                    self.fd.as_raw_fd(),
+                    &mut buffers,
+                    Some(&mut control),
+                    MsgFlags::MSG_TRUNC,
+                )
+                .map(|message| {
+                    // No (or a cut) control message: the packet is timed when read.
+                    let stamp = message.cmsgs().ok().and_then(|mut c| {
+                        c.find_map(|c| match c {
+                            ControlMessageOwned::ScmTimestampns(ts) => Some(ts),
+                            _ => None,
+                        })
+                    });
+                    (message.bytes, message.address, stamp)
+                })
             };
-            let (length, from) = match received {
+            let (length, from, stamp) = match received {
                 Ok(received) => received,
                 Err(Errno::EAGAIN | Errno::EINTR) => return Ok(None),
                 Err(source) => {
@@ -1132,7 +1189,7 @@ impl LiveCapture {
                     Direction::FromAp
                 };
                 let meta = PacketMeta {
-                    at: self.now(),
+                    at: self.packet_time(stamp),
                     channel: self.channel,
                     wire_len: Some(u32::try_from(length).unwrap_or(u32::MAX)),
                     link_direction: Some(direction),

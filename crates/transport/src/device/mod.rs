@@ -628,9 +628,11 @@ fn sniff(
                 capture.set_channel(channel);
             }
         }
-        // Time-based decoder decisions also happen on a silent channel (or one of beacons only).
-        front.tick(capture.now());
         let Some(record) = capture.next_record()? else {
+            // Time-based decoder decisions also happen on a silent channel (or one of beacons
+            // only). Only with the queue empty: records carry the kernel's receive time, and
+            // queued ones must not be judged late by the time of reading.
+            front.tick(capture.now());
             continue;
         };
         match front.feed_record(&record) {
