@@ -20,6 +20,8 @@ et_expect_provisioned device0 wlan2 phone "$SSID" "$PASS"
 lab_check device_has_address et_ip_in_subnet wlan2
 lab_check device_associated bash -c "hostapd_cli -p '$LAB_STATE/hostapd' -i wlan0 all_sta | grep -qi '$DEVICE_MAC'"
 lab_check hook_saw_states bash -c "for e in listening locked credentials joining joined ack_sent provisioned; do grep -qx \$e '$LAB_OUT/hook.log' || exit 1; done"
+# Hopping retunes over a kept-open nl80211 socket, not by running iw ten times a second.
+lab_check tuned_over_nl80211 grep -q '"tuner":"nl80211"' "$LAB_OUT/device0.jsonl"
 lab_check never_logged_password bash -c "! grep -rqF '$PASS' '$LAB_OUT'/device0.jsonl '$LAB_OUT'/device0.log '$LAB_OUT'/hook.log"
 lab_no_secrets "$PASS"
 lab_finish

@@ -200,8 +200,8 @@ fn event_json(event: &Event, started: Instant) -> Value {
 fn event_value(event: &Event, started: Instant) -> Value {
     let t_ms = started.elapsed().as_millis();
     match event {
-        Event::Listening { hopping } => {
-            json!({"event": "listening", "t_ms": t_ms, "hopping": hopping})
+        Event::Listening { hopping, tuner } => {
+            json!({"event": "listening", "t_ms": t_ms, "hopping": hopping, "tuner": tuner})
         }
         Event::Locked {
             method,
@@ -293,8 +293,14 @@ fn event_value(event: &Event, started: Instant) -> Value {
 
 fn event_text(event: &Event) -> Option<String> {
     Some(match event {
-        Event::Listening { hopping: true } => "listening (hopping channels)".to_owned(),
-        Event::Listening { hopping: false } => "listening".to_owned(),
+        Event::Listening {
+            hopping: true,
+            tuner,
+        } => format!(
+            "listening (hopping channels with {})",
+            tuner.unwrap_or("iw")
+        ),
+        Event::Listening { hopping: false, .. } => "listening".to_owned(),
         Event::Locked {
             method,
             channel,

@@ -9,6 +9,7 @@
 pub mod ap;
 pub mod ble;
 pub mod blufi;
+pub mod nl80211;
 pub mod nm;
 pub mod radio;
 pub mod softap;
@@ -258,6 +259,8 @@ pub enum Event {
     Listening {
         /// Wireless (hopping) or the wired demo.
         hopping: bool,
+        /// How channels are changed while hopping: `"nl80211"` (a netlink socket) or `"iw"`.
+        tuner: Option<&'static str>,
     },
     /// A decoder locked on a phone.
     Locked {
@@ -595,11 +598,17 @@ fn sniff(
         u64::try_from(config.dwell.as_millis()).unwrap_or(100),
     );
     let mut hop_clock = HopClock::default();
+    let mut tuner = hopping.then(|| radio::Tuner::new(&config.iface));
     let round = Instant::now();
     let mut lock_after = None;
     let mut last_have = None;
     let mut last_progress: Option<Instant> = None;
-    events(&Event::Listening { hopping });
+    events(&Event::Listening {
+        hopping,
+        tuner: tuner
+            .as_ref()
+            .map(|t| if t.uses_netlink() { "nl80211" } else { "iw" }),
+    });
     loop {
         let ended = if stop.load(Ordering::SeqCst) {
             Some(DaemonError::Stopped)
@@ -616,14 +625,14 @@ fn sniff(
             });
             return Err(error);
         }
-        if hopping {
+        if let Some(tuner) = tuner.as_mut() {
             if hopper.is_locked() && !front.is_locked() {
                 hopper.unlock(hop_clock.now(capture.now()));
                 lock_after = None;
             }
             if let Tune::Channel(channel) = hopper.poll(hop_clock.now(capture.now())) {
                 let before = capture.now();
-                radio::set_channel(&config.iface, channel)?;
+                tuner.set_channel(channel)?;
                 hop_clock.retuned(before, capture.now());
                 capture.set_channel(channel);
             }

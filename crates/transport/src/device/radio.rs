@@ -1,4 +1,5 @@
-//! Radio control through `ip` and `iw` (nl80211): monitor/managed mode and channel.
+//! Radio control through `ip` and `iw` (nl80211): monitor/managed mode and channel; a
+//! [`Tuner`] retunes over a kept-open nl80211 socket instead, for hopping.
 
 use std::process::Command;
 
@@ -66,6 +67,62 @@ pub fn set_channel(iface: &str, channel: u8) -> Result<(), RadioError> {
         "iw",
         &["dev", iface, "set", "channel", &channel.to_string()],
     )
+}
+
+/// Retunes one interface, many times: over nl80211 ([`super::nl80211`]) when the kernel has it,
+/// else with `iw` like [`set_channel`].
+#[derive(Debug)]
+pub struct Tuner {
+    iface: String,
+    netlink: Option<(super::nl80211::Nl80211, u32)>,
+}
+
+impl Tuner {
+    /// A tuner for `iface`. Falls back to `iw` if the interface index or the nl80211 family
+    /// cannot be found.
+    #[must_use]
+    pub fn new(iface: &str) -> Self {
+        let ifindex = std::fs::read_to_string(format!("/sys/class/net/{iface}/ifindex"))
+            .ok()
+            .and_then(|text| text.trim().parse::<u32>().ok());
+        let netlink = ifindex.and_then(|ifindex| {
+            super::nl80211::Nl80211::open()
+                .ok()
+                .map(|netlink| (netlink, ifindex))
+        });
+        Self {
+            iface: iface.to_owned(),
+            netlink,
+        }
+    }
+
+    /// True if channel changes go over nl80211 (not `iw`).
+    #[must_use]
+    pub const fn uses_netlink(&self) -> bool {
+        self.netlink.is_some()
+    }
+
+    /// Tunes the interface to `channel`.
+    ///
+    /// # Errors
+    /// The request (or command) and the kernel's answer.
+    pub fn set_channel(&mut self, channel: u8) -> Result<(), RadioError> {
+        match self.netlink.as_mut() {
+            Some((netlink, ifindex)) => {
+                netlink
+                    .set_channel(*ifindex, channel)
+                    .map_err(|e| RadioError {
+                        command: format!(
+                            "nl80211 set channel {channel} ({} MHz) on {}",
+                            super::nl80211::frequency(channel),
+                            self.iface
+                        ),
+                        detail: e.to_string(),
+                    })
+            }
+            None => set_channel(&self.iface, channel),
+        }
+    }
 }
 
 /// The interface's MAC address.

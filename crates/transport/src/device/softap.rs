@@ -673,7 +673,10 @@ pub(crate) fn provision_loop(
             Action::Reset | Action::Reprovision => {
                 joined = None;
                 done_at = None;
-                events(&Event::Listening { hopping: false });
+                events(&Event::Listening {
+                    hopping: false,
+                    tuner: None,
+                });
             }
             // Scan: the list was made before the AP went up and is already offered.
             Action::Scan(_) => {}
