@@ -56,6 +56,9 @@ fn send(args: &AirkissSendArgs) -> Result<()> {
     if args.gap_ms == 0 || args.gap_ms > 1000 {
         bail!("--gap-ms must be 1..1000");
     }
+    if args.guide_gap_ms == 0 || args.guide_gap_ms > 1000 {
+        bail!("--guide-gap-ms must be 1..1000");
+    }
     let random = random_byte(args.random);
     let e = encoder(&args.credentials, random)?;
     let mut options = AirkissSendOptions::new(e.cycle(Layout::default()).collect(), random);
@@ -63,6 +66,7 @@ fn send(args: &AirkissSendArgs) -> Result<()> {
     options.devices = args.devices;
     options.iface.clone_from(&args.iface);
     options.gap = Duration::from_millis(args.gap_ms);
+    options.guide_gap = Duration::from_millis(args.guide_gap_ms);
     if let Some(dest) = args.dest {
         options.destination = dest;
     }

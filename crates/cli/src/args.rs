@@ -367,6 +367,10 @@ pub(crate) struct AirkissSendArgs {
     /// Milliseconds after every datagram (4, as WeChat's reverse-engineered sender).
     #[arg(long, default_value_t = 4)]
     pub(crate) gap_ms: u64,
+    /// Milliseconds after each guide datagram (10, as the official AirKissDebugger: a 2-s guide
+    /// phase, so a device hopping 13 channels at 100 ms hears it).
+    #[arg(long, default_value_t = 10)]
+    pub(crate) guide_gap_ms: u64,
     /// One JSON object at the end.
     #[arg(long)]
     pub(crate) json: bool,

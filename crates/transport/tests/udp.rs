@@ -502,6 +502,7 @@ fn airkiss_sender_sends_the_cycle_and_stops_at_the_ack() {
     options.port = device.local_addr().unwrap().port();
     options.ack_port = ack_port;
     options.gap = Duration::from_micros(200);
+    options.guide_gap = Duration::from_micros(200);
     options.timeout = LIMIT;
     let stop = AtomicBool::new(false);
     let heard = std::thread::scope(|scope| {
@@ -543,6 +544,56 @@ fn airkiss_sender_sends_the_cycle_and_stops_at_the_ack() {
     );
 }
 
+/// The guide quartets that open each AirKiss cycle go out `guide_gap` apart (the official tool's
+/// slower guide), the rest `gap` apart. Lower bounds only: a sleep never ends early.
+#[test]
+fn airkiss_guide_datagrams_are_spaced_by_the_guide_gap() {
+    use wifiprov_airkiss::encoder::{Config as AkConfig, Encoder as AkEncoder, GUIDE, Layout};
+    use wifiprov_transport::udp::AirkissSendOptions;
+    let e = AkEncoder::new(&AkConfig::new(b"TestAP", b"12345678", 0x55)).unwrap();
+    let layout = Layout {
+        guide: 10,
+        magic: 2,
+        rounds: 1,
+    };
+    let cycle: Vec<u16> = e.cycle(layout).collect();
+    assert!(cycle[..40].chunks(4).all(|q| q == GUIDE) && cycle[40..44] != GUIDE);
+    let device = sink();
+    let mut options = AirkissSendOptions::new(cycle.clone(), 0x55);
+    options.destination = Ipv4Addr::LOCALHOST;
+    options.port = device.local_addr().unwrap().port();
+    options.ack_port = free_port();
+    options.gap = Duration::from_millis(1);
+    options.guide_gap = Duration::from_millis(20);
+    options.timeout = Duration::from_secs(3);
+    let stop = AtomicBool::new(false);
+    let arrivals = std::thread::scope(|scope| {
+        let device_side = scope.spawn(|| {
+            let mut arrivals = Vec::new();
+            let mut buffer = [0u8; 600];
+            let started = Instant::now();
+            while arrivals.len() < cycle.len() && started.elapsed() < LIMIT {
+                if let Ok(n) = device.recv(&mut buffer) {
+                    arrivals.push((n as u16, Instant::now()));
+                }
+            }
+            stop.store(true, Ordering::SeqCst);
+            arrivals
+        });
+        udp::provision_airkiss(&options, &stop, |_| {}).unwrap();
+        device_side.join().unwrap()
+    });
+    let lengths: Vec<u16> = arrivals.iter().map(|&(n, _)| n).collect();
+    assert_eq!(lengths, cycle, "one whole cycle, in order");
+    // 40 guide datagrams: 39 guide gaps of 20 ms between the first and the last (a late first
+    // arrival can shorten the span a little; 1-ms gaps would give about 40 ms).
+    let guide_span = arrivals[39].1 - arrivals[0].1;
+    assert!(
+        guide_span >= Duration::from_millis(600),
+        "40 guide datagrams within {guide_span:?}"
+    );
+}
+
 /// ESP-IDF's AirKiss ack over loopback: the device learns the phone's address from the datagrams
 /// it is still sending (to the send port), then sends the 7-byte ack (random byte + station MAC)
 /// there; our provisioner reports the device with its MAC and stops sending.
@@ -559,6 +610,7 @@ fn esp_idf_airkiss_ack_learns_the_phone_and_carries_the_mac() {
     options.port = send_port;
     options.ack_port = ack_port;
     options.gap = Duration::from_micros(500);
+    options.guide_gap = Duration::from_micros(500);
     options.timeout = LIMIT;
     let mac = [0x02, 0x1a, 0xb0, 0x00, 0x00, 0x02];
     let stop = AtomicBool::new(false);

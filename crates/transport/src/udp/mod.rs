@@ -1014,6 +1014,12 @@ pub struct AirkissSendOptions {
     pub port: u16,
     /// Pause after every datagram (4 ms, as WeChat's reverse-engineered sender).
     pub gap: Duration,
+    /// Pause after each datagram of the guide quartets that start the cycle (10 ms: the official
+    /// AirKissDebugger's spacing in real captures, about 200 guide datagrams over 2 s). The guide
+    /// is all a device can lock on; a receiver hopping 13 channels at 100 ms (1.3 s a sweep)
+    /// then spends a whole dwell on the phone's channel during every guide phase, which 200
+    /// datagrams 4 ms apart (0.8 s) do not promise.
+    pub guide_gap: Duration,
     /// Overall time limit (60 s).
     pub timeout: Duration,
     /// Stop after this many distinct devices (1; 0 = until the timeout).
@@ -1034,12 +1040,22 @@ impl AirkissSendOptions {
             destination: Ipv4Addr::BROADCAST,
             port: wifiprov_airkiss::ack::SEND_PORT,
             gap: Duration::from_millis(4),
+            guide_gap: Duration::from_millis(10),
             timeout: Duration::from_secs(60),
             devices: 1,
             ack_port: wifiprov_airkiss::ack::ACK_PORT,
             iface: None,
         }
     }
+}
+
+/// How many datagrams at the start of an AirKiss cycle are guide quartets (1, 2, 3, 4 repeated;
+/// whole quartets only, since a magic quartet may start with 1).
+fn guide_prefix(cycle: &[u16]) -> usize {
+    4 * cycle
+        .chunks_exact(4)
+        .take_while(|q| *q == wifiprov_airkiss::encoder::GUIDE)
+        .count()
 }
 
 /// A device that answered an AirKiss provisioning.
@@ -1109,6 +1125,7 @@ pub fn provision_airkiss(
     let sender = udp_socket(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0), iface, false)?;
     let payload = vec![0u8; usize::from(options.cycle.iter().copied().max().unwrap_or(0))];
     let destination = SocketAddr::V4(SocketAddrV4::new(options.destination, options.port));
+    let guide = guide_prefix(&options.cycle);
     let started = Instant::now();
     let mut devices: Vec<AirkissDevice> = Vec::new();
     let mut datagrams = 0u64;
@@ -1119,7 +1136,7 @@ pub fn provision_airkiss(
         .map_err(socket_error("setting O_NONBLOCK", listen_at, iface))?;
     events(AirkissEvent::Started);
     let finish = 'run: loop {
-        for &len in &options.cycle {
+        for (index, &len) in options.cycle.iter().enumerate() {
             // Acks first: they are what ends the run.
             loop {
                 match listener.recv_from(&mut buffer) {
@@ -1173,7 +1190,11 @@ pub fn provision_airkiss(
                     source,
                 })?;
             datagrams += 1;
-            std::thread::sleep(options.gap);
+            std::thread::sleep(if index < guide {
+                options.guide_gap
+            } else {
+                options.gap
+            });
             if last_progress.elapsed() >= PROGRESS_EVERY {
                 last_progress = Instant::now();
                 events(AirkissEvent::Progress {
@@ -1385,6 +1406,17 @@ fn sleep_unless_stopped(duration: Duration, stop: Option<&AtomicBool>) -> bool {
 mod tests {
     use super::*;
     use wifiprov_esptouch::v1::{Config, GUIDE};
+
+    /// Whole guide quartets only: a magic quartet starting with 1 (total length 16 to 31) is
+    /// not guide.
+    #[test]
+    fn the_airkiss_guide_prefix_counts_whole_quartets() {
+        let mut cycle = [1, 2, 3, 4].repeat(3);
+        cycle.extend_from_slice(&[1, 0x17, 0x28, 0x31, 0x40]);
+        assert_eq!(guide_prefix(&cycle), 12);
+        assert_eq!(guide_prefix(&[1, 2, 3]), 0);
+        assert_eq!(guide_prefix(&[0x08, 0x17, 0x2e, 0x34]), 0);
+    }
 
     fn triplets(n: u16) -> Vec<[u16; 3]> {
         (0..n).map(|i| [40 + i, 296 + i, 100 + i]).collect()
