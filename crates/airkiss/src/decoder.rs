@@ -256,6 +256,13 @@ impl Stream {
         None
     }
 
+    /// The last three raw lengths rise by one each, as three values of a guide quartet do (a
+    /// quartet with a frame lost): worth staying on the channel for, not a detection.
+    fn guide_like(&self) -> bool {
+        let [_, a, b, c] = self.window;
+        self.window_len >= 3 && b == a.wrapping_add(1) && c == a.wrapping_add(2)
+    }
+
     fn frames(&self) -> impl Iterator<Item = (usize, &Frame)> {
         (0..self.ring_len).filter_map(move |i| {
             let slot = (self.ring_head + RING - self.ring_len + i) % RING;
@@ -541,6 +548,8 @@ pub struct Decoder {
     result: Option<Credentials>,
     complete: bool,
     stats: Stats,
+    /// The channel of a first, unconfirmed guide detection, until taken.
+    hint: Option<u8>,
 }
 
 impl Default for Decoder {
@@ -598,6 +607,7 @@ impl Decoder {
             result: None,
             complete: false,
             stats: Stats::default(),
+            hint: None,
         }
     }
 
@@ -621,6 +631,14 @@ impl Decoder {
     #[must_use]
     pub fn locked(&self) -> Option<(Mac, Mac, u8)> {
         self.lock.map(|l| (l.sender, l.bssid, l.channel))
+    }
+
+    /// The channel on which a guide was heard once but not yet confirmed (a lock needs
+    /// [`DecoderConfig::confirmations`] detections), and forgets it. A hopping receiver should
+    /// stay there a little longer: a dwell that catches the phone's guide late holds too few
+    /// quartets to confirm it, most of all at the official tool's 10-ms guide spacing.
+    pub fn take_hint(&mut self) -> Option<u8> {
+        self.hint.take()
     }
 
     /// `(total_len, password_len, ssid_crc)` once magic and prefix are decoded.
@@ -1335,7 +1353,11 @@ impl DecoderTrait for Decoder {
         // Guide detection on raw lengths.
         let mut progress = Progress::Ignored;
         let mut useful = false;
-        if let Some(overhead) = stream.push_guide(obs.len, seq)
+        let guide = stream.push_guide(obs.len, seq);
+        if self.lock.is_none() && stream.guide_like() {
+            self.hint = Some(obs.channel);
+        }
+        if let Some(overhead) = guide
             && (config.min_overhead..=config.max_overhead).contains(&overhead)
         {
             if stream.candidate == overhead {
@@ -1344,12 +1366,17 @@ impl DecoderTrait for Decoder {
                 stream.candidate = overhead;
                 stream.hits = 1;
             }
+            if stream.hits < config.confirmations && self.lock.is_none() {
+                self.hint = Some(obs.channel);
+            }
             if stream.hits >= config.confirmations && stream.overhead != Some(overhead) {
                 let joins = self.lock.is_none_or(|l| l.sender == obs.source);
                 if joins {
                     stream.overhead = Some(overhead);
                     useful = true;
                     if self.lock.is_none() {
+                        // A lock supersedes hints of this same guide.
+                        self.hint = None;
                         self.lock = Some(Lock {
                             sender: obs.source,
                             bssid: obs.bssid,
@@ -1468,6 +1495,52 @@ mod tests {
             "votes hold it"
         );
         decoder
+    }
+
+    /// The first guide quartet gives a hint (the channel) once; the second, confirming, locks
+    /// and gives none.
+    #[test]
+    fn a_first_guide_hints_and_the_second_locks() {
+        let (phone, ap) = ([2, 0, 0, 0, 0, 1], [0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]);
+        let mut decoder = Decoder::default();
+        let feed = |n: usize, value: u16, decoder: &mut Decoder| {
+            let mut obs =
+                Observation::new(Instant::from_millis(10 * n as u64), value + 76, phone, ap);
+            obs.sequence = Some(n as u16);
+            obs.channel = 11;
+            decoder.feed(&obs)
+        };
+        for (n, v) in [1, 2, 3, 4].into_iter().enumerate() {
+            assert_eq!(feed(n, v, &mut decoder), Progress::Ignored);
+        }
+        assert_eq!(decoder.take_hint(), Some(11));
+        assert_eq!(decoder.take_hint(), None, "once");
+        // Three rising lengths (a quartet with its last frame lost) hint too.
+        for (n, v) in [1, 2, 3].into_iter().enumerate() {
+            feed(n + 100, v + 40, &mut decoder);
+        }
+        assert_eq!(decoder.take_hint(), Some(11));
+        let mut locked = false;
+        for (n, v) in [1, 2, 3, 4].into_iter().enumerate() {
+            locked |= matches!(
+                feed(n + 4, v, &mut decoder),
+                Progress::Locked { channel: 11, .. }
+            );
+        }
+        assert!(locked);
+        assert_eq!(
+            decoder.take_hint(),
+            None,
+            "a confirmed guide is a lock, not a hint"
+        );
+        // Locked: a guide from another sender hints nothing either.
+        let other = Observation::new(Instant::from_millis(200), 77, [2, 0, 0, 0, 0, 9], ap);
+        for v in [1u16, 2, 3, 4] {
+            let mut o = other;
+            o.len = v + 76;
+            decoder.feed(&o);
+        }
+        assert_eq!(decoder.take_hint(), None);
     }
 
     /// Nothing of the password is left in the votes, the frames or the result.

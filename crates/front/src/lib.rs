@@ -111,6 +111,10 @@ impl Heard {
 /// remembered (the table is full).
 pub const MAX_NETWORKS: usize = 32;
 
+/// How long a hopper stays on a channel after a [`Front::take_hint`], from the hint: 300 ms, seven
+/// more AirKiss guide quartets at the official tool's 10-ms spacing (a lock needs two).
+pub const LINGER_MS: u64 = 300;
+
 /// One scan result: an SSID (at most 32 bytes) and its BSSID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Network {
@@ -478,6 +482,13 @@ impl Front {
             Progress::Collecting { have, need } => Step::Collecting { method, have, need },
             _ => Step::Nothing,
         }
+    }
+
+    /// A channel worth staying on a little longer while hopping (a decoder heard a first,
+    /// unconfirmed guide there), once; pass it to [`Hopper::linger`](wifiprov_sniff::hop::Hopper::linger)
+    /// with [`LINGER_MS`].
+    pub fn take_hint(&mut self) -> Option<u8> {
+        self.airkiss.as_mut().and_then(airkiss::Decoder::take_hint)
     }
 
     /// True while some decoder is locked on a sender.

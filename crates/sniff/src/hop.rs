@@ -35,7 +35,13 @@ pub struct Hopper {
     locked: Option<u8>,
     /// The channel the radio was last told to use.
     tuned: Option<u8>,
+    /// When the current visit began (lingering is bounded from there).
+    visit: Option<Instant>,
 }
+
+/// The longest a visit may be stretched by [`Hopper::linger`], in dwells (a guide-like pattern
+/// that never confirms cannot hold the hopper on one channel).
+pub const MAX_LINGER_DWELLS: u64 = 5;
 
 impl Hopper {
     /// Hops over `channels` (at most [`MAX_CHANNELS`]; empty means 1..=13) every `dwell_ms`.
@@ -61,6 +67,7 @@ impl Hopper {
             since: None,
             locked: None,
             tuned: None,
+            visit: None,
         }
     }
 
@@ -93,11 +100,13 @@ impl Hopper {
         match self.since {
             None => {
                 self.since = Some(now);
+                self.visit = Some(now);
                 Tune::Channel(self.channel())
             }
             Some(since) if now.millis_since(since) >= self.dwell_ms => {
                 self.index = (self.index + 1) % self.count;
                 self.since = Some(now);
+                self.visit = Some(now);
                 // `poll` drops it if the radio is already there (a single-channel list).
                 Tune::Channel(self.channel())
             }
@@ -112,6 +121,30 @@ impl Hopper {
             (None, Some(since)) => Some(Instant::from_millis(since.as_millis() + self.dwell_ms)),
             (None, None) => Some(Instant::from_millis(0)),
             (Some(_), _) => None,
+        }
+    }
+
+    /// A decoder heard something promising on `channel` (a first guide that needs confirming):
+    /// if that is the channel being visited, stay at least `extra_ms` more from `now`, but never
+    /// more than [`MAX_LINGER_DWELLS`] dwells in all since the visit began. Ignored while locked
+    /// or for another channel (a frame processed after the hop).
+    pub fn linger(&mut self, channel: u8, now: Instant, extra_ms: u64) {
+        if self.locked.is_some() || channel != self.channel() {
+            return;
+        }
+        let (Some(since), Some(visit)) = (self.since, self.visit) else {
+            return;
+        };
+        // The visit ends at `since + dwell`; move `since` so that it ends at `now + extra`,
+        // within the bound.
+        let wanted = now.as_millis().saturating_add(extra_ms);
+        let bound = visit
+            .as_millis()
+            .saturating_add(self.dwell_ms.saturating_mul(MAX_LINGER_DWELLS));
+        let end = wanted.min(bound);
+        let since_ms = end.saturating_sub(self.dwell_ms);
+        if since_ms > since.as_millis() {
+            self.since = Some(Instant::from_millis(since_ms));
         }
     }
 
@@ -136,6 +169,7 @@ impl Hopper {
                 self.index = i;
             }
             self.since = Some(now);
+            self.visit = Some(now);
         }
     }
 
@@ -166,6 +200,34 @@ mod tests {
             }
         }
         assert_eq!(visited, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 1]);
+    }
+
+    #[test]
+    fn lingering_stretches_the_visit_within_the_bound() {
+        let mut h = Hopper::new(&[], 100);
+        assert_eq!(h.poll(at(0)), Tune::Channel(1));
+        assert_eq!(h.poll(at(100)), Tune::Channel(2));
+        // A hint at 180 ms on channel 2: stay until 180 + 300.
+        h.linger(2, at(180), 300);
+        assert_eq!(h.poll(at(200)), Tune::Stay);
+        assert_eq!(h.poll(at(470)), Tune::Stay);
+        assert_eq!(h.poll(at(480)), Tune::Channel(3));
+        // Hints for another channel (a late frame) or while locked change nothing.
+        h.linger(2, at(490), 300);
+        assert_eq!(h.poll(at(580)), Tune::Channel(4));
+        // Hints every 50 ms cannot keep the hopper past five dwells from the visit's start.
+        let mut left = None;
+        for ms in (580..2000).step_by(50) {
+            h.linger(4, at(ms), 300);
+            if let Tune::Channel(c) = h.poll(at(ms)) {
+                left = Some((c, ms));
+                break;
+            }
+        }
+        assert_eq!(left, Some((5, 1080)));
+        h.lock(0);
+        h.linger(5, at(1100), 300);
+        assert_eq!(h.poll(at(5000)), Tune::Stay);
     }
 
     #[test]

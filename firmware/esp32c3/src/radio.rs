@@ -72,7 +72,11 @@ pub(crate) async fn listen(controller: &mut WifiController<'static>, front: &mut
         let Ok(heard) = with_timeout(POLL, HEARD.receive()).await else {
             continue;
         };
-        match front.hear(&heard) {
+        let step = front.hear(&heard);
+        if let Some(channel) = front.take_hint() {
+            hopper.linger(channel, now(), wifiprov_front::LINGER_MS);
+        }
+        match step {
             Step::Complete(decoded) => return decoded,
             Step::Locked {
                 method,

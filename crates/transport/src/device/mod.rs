@@ -644,7 +644,15 @@ fn sniff(
             front.tick(capture.now());
             continue;
         };
-        match front.feed_record(&record) {
+        let step = front.feed_record(&record);
+        if let Some(channel) = front.take_hint() {
+            hopper.linger(
+                channel,
+                hop_clock.now(capture.now()),
+                wifiprov_front::LINGER_MS,
+            );
+        }
+        match step {
             Step::Complete(decoded) => return Ok((decoded, lock_after)),
             Step::Sealed(outcome) => {
                 events(&Event::Sealed {
